@@ -1,0 +1,50 @@
+"""The ``sgg-bench`` command line.
+
+Each command group lives in its own module under ``sgg_bench/commands`` and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` on it. ``func(args)``
+returns the process exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from sgg_bench import __version__
+from sgg_bench.errors import SggBenchError
+
+# Order here is the order in --help.
+COMMAND_MODULES = ("data", "train", "eval", "leaderboard", "captions", "convert")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sgg-bench",
+        description="Scene graph generation benchmark: data, training, exact evaluation, leaderboard.")
+    parser.add_argument("--version", action="version", version=f"sgg-bench {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"sgg_bench.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SggBenchError as exc:
+        print(f"sgg-bench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sgg-bench: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

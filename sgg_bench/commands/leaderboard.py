@@ -1,0 +1,13 @@
+"""`sgg-bench leaderboard`: placeholder until its owner fills it in (see the issue tracker)."""
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("leaderboard", help="(not yet implemented)")
+    parser.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    raise SystemExit("sgg-bench leaderboard: not implemented yet")

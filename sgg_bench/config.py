@@ -100,7 +100,9 @@ def _merge_checked(base: dict, update: Mapping, schema: Mapping | None, source: 
             raise ConfigError(f"{source}: unknown config key '{dotted}'")
         sub_schema = schema.get(key) if schema is not None else None
         open_section = isinstance(sub_schema, Mapping) and len(sub_schema) == 0
-        if isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
+        if isinstance(value, Mapping) and (isinstance(base.get(key), Mapping) or isinstance(sub_schema, Mapping)):
+            if not isinstance(base.get(key), Mapping):
+                base[key] = {}
             _merge_checked(base[key], value, None if open_section else sub_schema, source, dotted + ".")
         elif isinstance(sub_schema, Mapping) and not open_section and not isinstance(value, Mapping):
             raise ConfigError(f"{source}: config key '{dotted}' is a section; expected a mapping, found {value!r}")

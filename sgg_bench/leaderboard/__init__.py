@@ -1,0 +1,1 @@
+"""Result records, run discovery and the generated leaderboard."""

@@ -1,0 +1,83 @@
+"""Class vocabularies of the two dataset formats, with ``__background__`` at index 0.
+
+VG150 (``VG-SGG-dicts*.json``): ``idx_to_label`` / ``idx_to_predicate`` / optional
+``idx_to_attribute`` map the strings "1".."N" to names (FORMATS.md 1.5).
+OpenImages (``categories_dict.json``): ``{"obj": [...], "rel": [...]}``, 0-based lists
+without background (FORMATS.md 2.1).
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from sgg_bench.errors import DataFormatError
+from sgg_bench.structures import DatasetVocabulary
+
+BACKGROUND = "__background__"
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Parse a JSON file; a missing file or bad JSON is a DataFormatError naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(path, "file", "an existing file", "nothing at this path")
+    try:
+        with open(path, "r", encoding="utf-8") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as exc:
+        raise DataFormatError(path, f"line {exc.lineno} column {exc.colno}", "valid JSON", exc.msg) from None
+
+
+def _indexed_names(path: Path, mapping: Any, key: str) -> list[str]:
+    """``{"1": name, ..., "N": name}`` -> ``[__background__, name_1, ..., name_N]``."""
+    if not isinstance(mapping, dict) or not mapping:
+        raise DataFormatError(path, key, "a non-empty mapping from '1'..'N' to names", type(mapping).__name__)
+    names = [BACKGROUND] * (len(mapping) + 1)
+    for index_text, name in mapping.items():
+        try:
+            index = int(index_text)
+        except (TypeError, ValueError):
+            raise DataFormatError(path, f"{key}[{index_text!r}]", "an integer key", repr(index_text)) from None
+        if not 1 <= index <= len(mapping):
+            raise DataFormatError(path, f"{key}[{index_text!r}]", f"an index in 1..{len(mapping)} (contiguous)", index)
+        if not isinstance(name, str):
+            raise DataFormatError(path, f"{key}[{index_text!r}]", "a class name string", repr(name))
+        names[index] = name
+    return names
+
+
+def load_vg_vocabulary(path: str | os.PathLike) -> DatasetVocabulary:
+    """Read ``VG-SGG-dicts-with-attri.json`` or ``VG-SGG-dicts.json`` (attributes optional)."""
+    path = Path(path)
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise DataFormatError(path, "top level", "a JSON object", type(data).__name__)
+    for key in ("idx_to_label", "idx_to_predicate"):
+        if key not in data:
+            raise DataFormatError(path, key, "this key to be present", "missing")
+    attributes = _indexed_names(path, data["idx_to_attribute"], "idx_to_attribute") if "idx_to_attribute" in data else []
+    return DatasetVocabulary(object_classes=_indexed_names(path, data["idx_to_label"], "idx_to_label"),
+                             predicate_classes=_indexed_names(path, data["idx_to_predicate"], "idx_to_predicate"),
+                             attribute_classes=attributes)
+
+
+def load_openimages_vocabulary(path: str | os.PathLike) -> DatasetVocabulary:
+    """Read ``categories_dict.json``; prepend background to both 0-based lists."""
+    path = Path(path)
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise DataFormatError(path, "top level", "a JSON object", type(data).__name__)
+    lists = {}
+    for key in ("obj", "rel"):
+        if key not in data:
+            raise DataFormatError(path, key, "this key to be present", "missing")
+        names = data[key]
+        if not isinstance(names, list) or not names:
+            raise DataFormatError(path, key, "a non-empty list of class names", type(names).__name__)
+        for row, name in enumerate(names):
+            if not isinstance(name, str):
+                raise DataFormatError(path, f"{key}[{row}]", "a class name string", repr(name))
+        lists[key] = [BACKGROUND] + list(names)
+    return DatasetVocabulary(object_classes=lists["obj"], predicate_classes=lists["rel"])

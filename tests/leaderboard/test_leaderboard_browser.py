@@ -1,0 +1,142 @@
+"""The page in headless Chromium: click-to-sort, 1280 px fit, a screenshot, and JavaScript off.
+
+Skipped only when Chromium, ChromeDriver or selenium are not installed (CI installs them).
+Selenium is pointed at /usr/bin/chromedriver explicitly, so Selenium Manager never downloads.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from leaderboard_testlib import make_record, write_records
+
+from sgg_bench.leaderboard.build import build_leaderboard
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
+    pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (Debian chromium, chromium-driver)", allow_module_level=True)
+
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+
+
+def _driver(user_data_dir: Path, *, javascript: bool = True):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--no-first-run", "--hide-scrollbars", "--window-size=1280,900",
+                 f"--user-data-dir={user_data_dir}"):
+        options.add_argument(flag)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def _metrics(r, mr, a):
+    values = {}
+    for step, k in enumerate((20, 50, 100)):
+        values.update({f"R@{k}": r + step / 100, f"ngR@{k}": r + step / 50 + 0.05, f"mR@{k}": mr + step / 100,
+                       f"zR@{k}": 0.01 + step / 200, f"F@{k}": 2 * r * mr / (r + mr), f"A@{k}": a})
+    return values
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("page")
+    predicates = {f"predicate {i}": (i * 37 % 50) / 50 for i in range(50)}
+    records = [make_record("vg-motifs-predcls", model="motifs", dataset="vg", metrics=_metrics(0.62, 0.12, 0.66),
+                           per_predicate={"50": predicates}),
+               make_record("vg-imp-predcls", model="imp", dataset="vg", metrics=_metrics(0.58, 0.15, 0.6),
+                           per_predicate={"50": predicates}),
+               make_record("vg-longname-predcls", model="a-rather-long-relation-head-name-with-frequency-bias",
+                           dataset="vg", metrics=_metrics(0.6, 0.09, 0.7)),
+               # An unbreakable 90-character id must wrap, not widen the table.
+               make_record("vg-" + "x" * 87, model="y" * 60, dataset="vg", mode="sgdet",
+                           metrics=_metrics(0.3, 0.05, 0.4))]
+    write_records(folder / "results", *records)
+    build_leaderboard(folder / "results", folder / "index.html", markdown_path=None, csv_path=None)
+    return folder / "index.html"
+
+
+def _column_models(driver, table, key):
+    return [row.find_element(By.CSS_SELECTOR, "th.model a.name").text
+            for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+            if row.find_elements(By.CSS_SELECTOR, f'td[data-key="{key}"]')]
+
+
+def test_sorting_fit_and_screenshot(page, tmp_path):
+    driver = _driver(tmp_path / "profile")
+    try:
+        driver.get(page.as_uri())
+        table = driver.find_element(By.CSS_SELECTOR, "#t-vg-vg-predcls-test table.lb")
+        rows = table.find_elements(By.CSS_SELECTOR, "tbody tr")
+        assert rows[0].find_element(By.CSS_SELECTOR, "a.name").text == "motifs"  # default: R@50, best first
+
+        header = table.find_element(By.CSS_SELECTOR, 'thead th[data-key="mR@50"]')
+        header.click()
+        assert header.get_attribute("aria-sort") == "descending"
+        values = [float(td.get_attribute("data-value"))
+                  for td in table.find_elements(By.CSS_SELECTOR, 'tbody td[data-key="mR@50"]')
+                  if td.get_attribute("data-value")]
+        assert values == sorted(values, reverse=True) and len(values) > 3  # reported rows sort too
+        assert table.find_element(By.CSS_SELECTOR, "tbody tr a.name").text == "MOTIFS-PredCls-TDE"  # 24.75
+        header.click()
+        assert header.get_attribute("aria-sort") == "ascending"
+        first = table.find_element(By.CSS_SELECTOR, "tbody tr")
+        assert first.find_element(By.CSS_SELECTOR, "a.name").text == "a-rather-long-relation-head-name-with-frequency-bias"
+        # Rows without a value (the TDE rows have no ngR@K) stay last in both directions.
+        ng_header = table.find_element(By.CSS_SELECTOR, 'thead th[data-key="ngR@50"]')
+        for _ in range(2):
+            ng_header.click()
+            present = [bool(td.get_attribute("data-value"))
+                       for td in table.find_elements(By.CSS_SELECTOR, 'tbody td[data-key="ngR@50"]')]
+            assert present == sorted(present, reverse=True) and not all(present)
+
+        model_header = table.find_element(By.CSS_SELECTOR, 'thead th[data-key="model"]')
+        model_header.click()
+        names = [r.find_element(By.CSS_SELECTOR, "th.model").get_attribute("data-value")
+                 for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        assert names == sorted(names)
+
+        # No horizontal scrolling at 1280 px: neither the page nor any table wrapper.
+        assert driver.execute_script("return window.innerWidth") == 1280
+        page_fit = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert page_fit[0] <= page_fit[1]
+        wrappers = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.tablewrap')).map(w => [w.scrollWidth, w.clientWidth])")
+        assert wrappers and all(scroll <= client for scroll, client in wrappers)
+
+        table.find_element(By.CSS_SELECTOR, 'thead th[data-key="R@50"]').click()  # back to a natural order
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.execute_script("document.documentElement.style.scrollBehavior = 'auto'; window.scrollTo(0, 0)")
+        assert driver.save_screenshot(str(ARTIFACTS / "leaderboard.png"))
+        assert (ARTIFACTS / "leaderboard.png").stat().st_size > 10_000
+    finally:
+        driver.quit()
+
+
+def test_page_works_without_javascript(page, tmp_path):
+    driver = _driver(tmp_path / "profile", javascript=False)
+    try:
+        driver.get(page.as_uri())
+        table = driver.find_element(By.CSS_SELECTOR, "#t-vg-vg-predcls-test table.lb")
+        header = table.find_element(By.CSS_SELECTOR, 'thead th[data-key="mR@50"]')
+        assert "sortable" not in (header.get_attribute("class") or "")  # the script did not run
+        best = table.find_elements(By.CSS_SELECTOR, "td.best")
+        assert best and all(cell.find_element(By.CSS_SELECTOR, ".star").is_displayed() for cell in best)
+        assert driver.find_element(By.TAG_NAME, "noscript") is not None
+        link = table.find_element(By.CSS_SELECTOR, "tbody tr.run a.name")
+        target = link.get_attribute("href").split("#")[1]
+        link.click()
+        assert driver.execute_script("return location.hash") == f"#{target}"
+        assert driver.find_element(By.ID, target).find_element(By.TAG_NAME, "dl").is_displayed()
+        assert driver.find_element(By.CSS_SELECTOR, f"#{target} svg.pred-chart").is_displayed()
+    finally:
+        driver.quit()

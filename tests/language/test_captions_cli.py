@@ -1,0 +1,114 @@
+"""`sgg-bench captions parse`: output content, atomic write, and bad input."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sgg_bench.cli import main
+from langtest_utils import SHARED_DATA
+
+
+def _write(tmp_path, obj, name="caps.json"):
+    path = tmp_path / name
+    path.write_text(obj if isinstance(obj, str) else json.dumps(obj))
+    return path
+
+
+def _run(tmp_path, source, *extra):
+    out = tmp_path / "out" / "parsed.json"
+    code = main(["captions", "parse", str(source), "--out", str(out), "--quiet", "--no-wordnet", *extra])
+    return code, out
+
+
+GOOD = {"images": [{"id": 1}, {"id": 2}, {"id": 3}],
+        "annotations": [{"image_id": 1, "caption": "A man riding a horse on a beach."},
+                        {"image_id": 1, "caption": "A man rides a horse."},
+                        {"image_id": 2, "caption": "A dog sits next to a sofa."}]}
+
+
+def test_parse_links_triplets_per_image(tmp_path):
+    code, out = _run(tmp_path, _write(tmp_path, GOOD))
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["counts"] == {"images": 3, "captions": 3, "captions_parsed": 3, "captions_skipped": 0,
+                                "triplets": 3, "linked_triplets": 2, "unlinked_triplets": 1}
+    first, second, third = result["images"]
+    assert first["image_id"] == 1 and first["num_captions"] == 2
+    assert first["triplets"] == [["man", "ride", "horse"], ["man", "on", "beach"]]
+    assert [(l["subject"], l["predicate"], l["object"]) for l in first["linked"]] == [
+        ("man", "riding", "horse"), ("man", "on", "beach")]
+    assert first["linked"][0]["indices"] == [78, 38, 64]  # VG150 indices of man, riding, horse
+    assert second["unlinked"] == [{"triplet": ["dog", "sit next to", "sofa"], "unlinked": ["object"]}]
+    assert third == {"image_id": 3, "num_captions": 0, "triplets": [], "linked": [], "unlinked": [],
+                     "num_triplets": 0, "num_linked": 0, "num_unlinked": 0}
+    assert not [p for p in out.parent.iterdir() if p.name != out.name]  # no temp files left
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "VG-SGG-dicts-with-attri.json").is_file(), reason="shared data missing")
+def test_vocab_folder_option(tmp_path):
+    code, out = _run(tmp_path, _write(tmp_path, GOOD), "--vocab", str(SHARED_DATA))
+    assert code == 0
+    assert json.loads(out.read_text())["vocabulary"]["source"].endswith("VG-SGG-dicts-with-attri.json")
+
+
+def test_images_list_is_optional(tmp_path):
+    data = {"annotations": [{"image_id": "b", "caption": "a cat on a bed"}, {"image_id": "a", "caption": "a cup"}]}
+    code, out = _run(tmp_path, _write(tmp_path, data))
+    assert code == 0
+    assert [i["image_id"] for i in json.loads(out.read_text())["images"]] == ["b", "a"]
+
+
+def test_empty_long_and_unknown_image_captions_are_reported_and_skipped(tmp_path, capsys):
+    data = {"images": [{"id": 1}], "annotations": [
+        {"image_id": 1, "caption": ""}, {"image_id": 1, "caption": "x " * 600},
+        {"image_id": 7, "caption": "a cat"}, {"image_id": 1, "caption": "a cat on a bed"}]}
+    code, out = _run(tmp_path, _write(tmp_path, data))
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert [(s["annotation_index"], s["reason"].split(" (")[0]) for s in result["skipped"]] == [
+        (0, "empty caption"), (1, "caption longer than 1000 characters"), (2, "image_id not listed in 'images'")]
+    assert result["images"][0]["triplets"] == [["cat", "on", "bed"]]
+    assert "skipped annotations[0]" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "valid JSON"),
+    ([1, 2], "top level: expected a JSON object"),
+    ({"images": []}, "annotations: expected this key to be present"),
+    ({"annotations": {"a": 1}}, "annotations: expected a list"),
+    ({"annotations": ["a cat"]}, "annotations[0]: expected an object"),
+    ({"annotations": [{"image_id": 1, "caption": "ok"}, {"image_id": 1}]}, "annotations[1].caption: expected this key"),
+    ({"annotations": [{"caption": "ok"}]}, "annotations[0].image_id: expected this key"),
+    ({"annotations": [{"image_id": 1, "caption": 42}]}, "annotations[0].caption: expected a string, found int 42"),
+    ({"annotations": [{"image_id": 1, "caption": None}]}, "annotations[0].caption: expected a string"),
+    ({"annotations": [{"image_id": [1], "caption": "a"}]}, "annotations[0].image_id: expected an integer or string"),
+    ({"images": [{"file": "x"}], "annotations": []}, "images[0].id"),
+    ({"images": "x", "annotations": []}, "images: expected a list"),
+])
+def test_bad_input_is_one_clear_error(tmp_path, capsys, content, message):
+    source = _write(tmp_path, content)
+    code, out = _run(tmp_path, source)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(source) in err and message in err
+    assert not out.exists()
+
+
+def test_missing_file_and_bad_options(tmp_path, capsys):
+    code, _ = _run(tmp_path, tmp_path / "nope.json")
+    assert code == 2 and "nothing at this path" in capsys.readouterr().err
+    code, _ = _run(tmp_path, _write(tmp_path, GOOD), "--max-length", "0")
+    assert code == 2 and "--max-length" in capsys.readouterr().err
+    code, _ = _run(tmp_path, _write(tmp_path, GOOD), "--vocab", str(tmp_path / "no_vocab"))
+    assert code == 2
+
+
+def test_spacy_backend_without_spacy_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    from sgg_bench.language import spacy_backend
+    monkeypatch.setattr(spacy_backend.SpacyParser, "from_environment",
+                        classmethod(lambda cls, **kw: (_ for _ in ()).throw(spacy_backend.SpacyUnavailable("no spaCy"))))
+    code, _ = _run(tmp_path, _write(tmp_path, GOOD), "--backend", "spacy")
+    assert code == 2 and "--backend spacy" in capsys.readouterr().err
+    code, out = _run(tmp_path, _write(tmp_path, GOOD), "--backend", "auto")
+    assert code == 0 and json.loads(out.read_text())["backend"] == "RulesParser"

@@ -1,0 +1,244 @@
+"""The VG protocol with KT semantics (METRICS.md §2-§14), vectorised across images.
+
+``VGEvaluator`` follows the reset / process / evaluate protocol of DESIGN.md section 3: ``process``
+takes a ``GroundTruthBatch`` and an aligned ``PredictionBatch`` (same image order) and only adds to
+small per-K / per-predicate sums, so any number of batches can be fed in any order.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from sgg_bench.evaluation.batches import GroundTruthBatch, PredictionBatch, rank_in_segment, segment_ids
+from sgg_bench.evaluation.matching import Triplets, first_hit_rank, match_triplets, no_graph_topk, row_max
+
+VG_KS = (20, 50, 100)
+MODES_WITH_GT_BOXES = ("predcls", "sgcls", "preddet")
+MODES = ("predcls", "sgcls", "sgdet", "phrdet", "preddet")
+
+
+def zeroshot_flags(gt: GroundTruthBatch, zeroshot: np.ndarray | None, num_obj_classes: int,
+                   num_rel_classes: int) -> np.ndarray:
+    """(R,) bool: GT row's (subject class, object class, predicate) is in the zero-shot list (Z, 3)."""
+    if zeroshot is None or len(gt.relations) == 0:
+        return np.zeros(len(gt.relations), dtype=bool)
+    _, subj, obj = gt.global_relations()
+    keys = (gt.labels[subj] * num_obj_classes + gt.labels[obj]) * num_rel_classes + gt.relations[:, 2]
+    z = np.asarray(zeroshot, dtype=np.int64).reshape(-1, 3)
+    zkeys = (z[:, 0] * num_obj_classes + z[:, 1]) * num_rel_classes + z[:, 2]
+    return np.isin(keys, zkeys)
+
+
+class VGEvaluator:
+    """Accumulates R@K, ngR@K, mR@K, ng-mR@K, zR@K, ng-zR@K and A@K.
+
+    mode: predcls | sgcls | sgdet (KT), or the neural-motifs alternatives phrdet (union-box
+    matching, no graph constraint) and preddet (GT boxes and labels, no graph constraint).
+    zeroshot: (Z, 3) int64 rows (subject class, object class, predicate), or None (zR = None).
+    motifs_rule: an image with GT relations but no predicted pair counts as recall 0 (NM) instead
+    of being skipped (KT). multiple_preds: R@K is computed from the no-graph-constraint candidates
+    (NM ``multiple_preds``); implied by phrdet / preddet.
+    """
+
+    def __init__(self, *, mode: str, num_obj_classes: int, num_rel_classes: int, ks=VG_KS,
+                 zeroshot: np.ndarray | None = None, iou_threshold: float = 0.5, motifs_rule: bool = False,
+                 multiple_preds: bool = False, match_rule: str | None = None, ng_candidates: int = 100):
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; expected one of {MODES}")
+        self.mode = mode
+        self.num_obj_classes = int(num_obj_classes)
+        self.num_rel_classes = int(num_rel_classes)
+        self.ks = tuple(int(k) for k in ks)
+        self.zeroshot = None if zeroshot is None else np.asarray(zeroshot, dtype=np.int64).reshape(-1, 3)
+        self.iou_threshold = float(iou_threshold)
+        self.motifs_rule = bool(motifs_rule)
+        self.multiple_preds = bool(multiple_preds) or mode in ("phrdet", "preddet")
+        self.match_rule = match_rule or ("phrase" if mode == "phrdet" else "triplet")
+        self.ng_candidates = int(ng_candidates)
+        self.reset()
+
+    def reset(self) -> None:
+        nk, c = len(self.ks), self.num_rel_classes
+        self.images_seen = 0
+        self.images_counted = 0
+        self.images_no_gt = 0
+        self.images_no_prediction = 0
+        self.recall_sum = {name: np.zeros(nk) for name in ("R", "ngR", "zR", "ng-zR")}
+        self.predicate_sum = {name: np.zeros((nk, c)) for name in ("mR", "ng-mR")}
+        self.predicate_images = np.zeros(c, dtype=np.int64)
+        self.zeroshot_images = 0
+        self.pair_hits = np.zeros(nk, dtype=np.int64)
+        self.pair_total = 0
+
+    # ------------------------------------------------------------------ process
+    def process(self, gt: GroundTruthBatch, pred: PredictionBatch) -> None:
+        """Add B images; ``pred.image_ids`` must equal ``gt.image_ids`` element by element."""
+        if not np.array_equal(gt.image_ids, pred.image_ids):
+            raise ValueError("VGEvaluator.process: ground truth and predictions are not aligned by image id")
+        num_rels = np.diff(gt.rel_offsets)
+        num_pairs = np.diff(pred.rel_offsets)
+        self.images_seen += len(gt)
+        self.images_no_gt += int((num_rels == 0).sum())
+        self.images_no_prediction += int(((num_rels > 0) & (num_pairs == 0)).sum())
+        counted = (num_rels > 0) & ((num_pairs > 0) | self.motifs_rule)         # skip rules A and B
+        self.images_counted += int(counted.sum())
+        if not counted.any():
+            return
+        boxes, labels, scores, box_offsets = self._objects(gt, pred, num_pairs)
+        gt_triplets = _gt_triplets(gt)
+        max_k = max(self.ks)
+        # One argmax per pair serves the graph-constrained predicate, A@K and the ngR pruning.
+        best_val, best_col = row_max(pred.rel_scores[:, 1:])
+        predicates = best_col + 1
+
+        ng_first = self._no_graph_first_hits(gt_triplets, pred, boxes, labels, scores, box_offsets, best_val,
+                                             best_col)
+        if self.multiple_preds:
+            gc_first = ng_first
+        else:
+            rank = rank_in_segment(pred.rel_offsets)
+            gc_first = self._first_hits(gt_triplets, pred, boxes, labels, box_offsets,
+                                        np.flatnonzero(rank < max_k), rank, predicates)
+
+        row_image = segment_ids(gt.rel_offsets)
+        row_counted = counted[row_image]
+        zero = zeroshot_flags(gt, self.zeroshot, self.num_obj_classes, self.num_rel_classes)
+        zero_count = np.bincount(row_image, weights=zero, minlength=len(gt))
+        z_images = counted & (zero_count > 0)
+        self.zeroshot_images += int(z_images.sum())
+        # Per (image, predicate) GT counts n_p for mR; duplicates count.
+        cell = row_image * self.num_rel_classes + gt.relations[:, 2]
+        cell_total = np.bincount(cell[row_counted], minlength=len(gt) * self.num_rel_classes)
+        present = cell_total > 0
+        self.predicate_images += np.bincount(np.flatnonzero(present) % self.num_rel_classes,
+                                             minlength=self.num_rel_classes)
+        for ki, k in enumerate(self.ks):
+            for name, first in (("", gc_first), ("ng", ng_first)):
+                hit = (first < k) & row_counted
+                hits = np.bincount(row_image, weights=hit, minlength=len(gt))
+                prefix = "ngR" if name else "R"
+                self.recall_sum[prefix][ki] += (hits[counted] / num_rels[counted]).sum()
+                cell_hits = np.bincount(cell[hit], minlength=len(cell_total))
+                ratio = cell_hits[present] / cell_total[present]
+                self.predicate_sum["ng-mR" if name else "mR"][ki] += np.bincount(
+                    np.flatnonzero(present) % self.num_rel_classes, weights=ratio, minlength=self.num_rel_classes)
+                z_hits = np.bincount(row_image, weights=hit & zero, minlength=len(gt))
+                self.recall_sum["ng-zR" if name else "zR"][ki] += (z_hits[z_images] / zero_count[z_images]).sum()
+        if self.mode in ("predcls", "sgcls"):
+            self._pair_accuracy(gt, gt_triplets, pred, boxes, labels, box_offsets, counted, row_image, predicates)
+
+    def _objects(self, gt, pred, num_pairs):
+        """Boxes, labels and object scores the matching uses, after the mode overrides (§2.6)."""
+        if self.mode in ("predcls", "preddet"):
+            has_pairs = num_pairs > 0
+            pred_boxes = np.diff(pred.box_offsets)
+            gt_boxes = np.diff(gt.box_offsets)
+            bad = np.flatnonzero(has_pairs & (pred_boxes != gt_boxes))
+            if len(bad):
+                b = bad[0]
+                raise ValueError(f"{self.mode}: image {int(gt.image_ids[b])} has {int(pred_boxes[b])} predicted "
+                                 f"boxes but {int(gt_boxes[b])} GT boxes; in {self.mode} the boxes must be the "
+                                 "GT boxes in GT order")
+            return gt.boxes, gt.labels, np.ones(len(gt.labels), dtype=np.float32), gt.box_offsets
+        return pred.boxes, pred.labels, pred.scores.astype(np.float32), pred.box_offsets
+
+    def _pred_triplets(self, pred, boxes, labels, box_offsets, rows, predicates) -> Triplets:
+        image = segment_ids(pred.rel_offsets)[rows]
+        subj = box_offsets[image] + pred.rel_pairs[rows, 0]
+        obj = box_offsets[image] + pred.rel_pairs[rows, 1]
+        return Triplets(image=image, subject_boxes=boxes[subj], object_boxes=boxes[obj],
+                        subject_labels=labels[subj], object_labels=labels[obj], predicates=predicates)
+
+    def _first_hits(self, gt_triplets, pred, boxes, labels, box_offsets, rows, rank, predicates) -> np.ndarray:
+        triplets = self._pred_triplets(pred, boxes, labels, box_offsets, rows, predicates[rows])
+        p_idx, g_idx = match_triplets(gt_triplets, triplets, num_obj_classes=self.num_obj_classes,
+                                      num_rel_classes=self.num_rel_classes, iou_threshold=self.iou_threshold,
+                                      rule=self.match_rule)
+        return first_hit_rank(len(gt_triplets), p_idx, g_idx, rank[rows])
+
+    def _no_graph_first_hits(self, gt_triplets, pred, boxes, labels, scores, box_offsets, best_val,
+                             best_col) -> np.ndarray:
+        """§6: top-100 (pair, predicate) candidates by s_i * s_j * p[m, c], cut before matching."""
+        image = segment_ids(pred.rel_offsets)
+        subj = box_offsets[image] + pred.rel_pairs[:, 0]
+        obj = box_offsets[image] + pred.rel_pairs[:, 1]
+        pair_score = scores[subj] * scores[obj]
+        rows, cols, offsets = no_graph_topk(pred.rel_scores[:, 1:], pair_score, best_val, best_col,
+                                            pred.rel_offsets, self.ng_candidates)
+        predicates = cols.astype(np.int64) + 1
+        triplets = self._pred_triplets(pred, boxes, labels, box_offsets, rows, predicates)
+        p_idx, g_idx = match_triplets(gt_triplets, triplets, num_obj_classes=self.num_obj_classes,
+                                      num_rel_classes=self.num_rel_classes, iou_threshold=self.iou_threshold,
+                                      rule=self.match_rule)
+        return first_hit_rank(len(gt_triplets), p_idx, g_idx, rank_in_segment(offsets))
+
+    def _pair_accuracy(self, gt, gt_triplets, pred, boxes, labels, box_offsets, counted, row_image,
+                       predicates) -> None:
+        """§9 A@K: matches of predictions whose pair is a GT pair by index, first K of those."""
+        pair_image = segment_ids(pred.rel_offsets)
+        base = int(max(np.diff(gt.box_offsets).max(initial=0), np.diff(pred.box_offsets).max(initial=0))) + 1
+        pred_keys = (pair_image * base + pred.rel_pairs[:, 0]) * base + pred.rel_pairs[:, 1]
+        gt_keys = (row_image * base + gt.relations[:, 0]) * base + gt.relations[:, 1]
+        in_gt = np.isin(pred_keys, gt_keys)
+        # Rank among the in-GT pairs of the same image.
+        cumulative = np.cumsum(in_gt) - in_gt
+        in_gt_rank = cumulative - cumulative[pred.rel_offsets[pair_image]]
+        max_k = max(self.ks)
+        rows = np.flatnonzero(in_gt & (in_gt_rank < max_k))
+        first = self._first_hits(gt_triplets, pred, boxes, labels, box_offsets, rows, in_gt_rank, predicates)
+        row_counted = counted[row_image]
+        for ki, k in enumerate(self.ks):
+            self.pair_hits[ki] += int(((first < k) & row_counted).sum())
+        self.pair_total += int(np.diff(gt.rel_offsets)[counted].sum())
+
+    # ------------------------------------------------------------------ evaluate
+    def per_predicate(self, name: str = "mR") -> dict[int, np.ndarray]:
+        """{K: (C,) recall r_p@K}; entry 0 (background) is unused; absent predicates are 0."""
+        images = np.maximum(self.predicate_images, 1)
+        return {k: np.where(self.predicate_images > 0, self.predicate_sum[name][ki] / images, 0.0)
+                for ki, k in enumerate(self.ks)}
+
+    def evaluate(self) -> dict[str, float | None]:
+        """Flat metrics; a metric without any counted image is None (never 0)."""
+        metrics: dict[str, float | None] = {}
+        n = self.images_counted
+        for ki, k in enumerate(self.ks):
+            for name in ("R", "ngR"):
+                metrics[f"{name}@{k}"] = float(self.recall_sum[name][ki] / n) if n else None
+        for name in ("mR", "ng-mR"):
+            for k, recalls in self.per_predicate(name).items():
+                metrics[f"{name}@{k}"] = float(recalls[1:].sum() / (self.num_rel_classes - 1)) if n else None
+        for ki, k in enumerate(self.ks):
+            for name in ("zR", "ng-zR"):
+                z = self.zeroshot_images
+                metrics[f"{name}@{k}"] = float(self.recall_sum[name][ki] / z) if z else None
+        for ki, k in enumerate(self.ks):
+            if self.mode in ("predcls", "sgcls") and self.pair_total:
+                metrics[f"A@{k}"] = float(self.pair_hits[ki] / self.pair_total)
+            else:
+                metrics[f"A@{k}"] = None
+        for k in self.ks:
+            metrics[f"F@{k}"] = f_score(metrics[f"R@{k}"], metrics[f"mR@{k}"])
+        return metrics
+
+    def info(self) -> dict:
+        return {"images": self.images_seen, "images_counted": self.images_counted,
+                "images_without_gt_relations": self.images_no_gt,
+                "images_without_predicted_pairs": self.images_no_prediction,
+                "images_with_zeroshot_gt": self.zeroshot_images,
+                "skip_rule": "motifs (no prediction = recall 0)" if self.motifs_rule else "kt (skipped)",
+                "match_rule": self.match_rule, "multiple_preds": self.multiple_preds}
+
+
+def f_score(recall: float | None, mean_recall: float | None) -> float | None:
+    """§10 harmonic mean of R@K and mR@K; 0 when both are 0; None when either is unavailable."""
+    if recall is None or mean_recall is None:
+        return None
+    if recall + mean_recall == 0:
+        return 0.0
+    return 2.0 * recall * mean_recall / (recall + mean_recall)
+
+
+def _gt_triplets(gt: GroundTruthBatch) -> Triplets:
+    image, subj, obj = gt.global_relations()
+    return Triplets(image=image, subject_boxes=gt.boxes[subj], object_boxes=gt.boxes[obj],
+                    subject_labels=gt.labels[subj], object_labels=gt.labels[obj], predicates=gt.relations[:, 2])

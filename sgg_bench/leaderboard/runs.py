@@ -127,6 +127,8 @@ def needs_evaluation(record_path: Path, *, predictions_sha256: str, checkpoint_s
 def _process(folder: RunFolder, results_dir: Path, evaluate_fn, build_record_fn, write_record_fn,
              evaluator_version: str, force: bool) -> RunOutcome:
     if not folder.predictions_path.is_file():
+        if folder.model == "detector" and (folder.path / "result.json").is_file():
+            return _publish_detector_record(folder, results_dir, force)
         return RunOutcome(folder.path, NOT_READY, folder.run_id, "no predictions.h5 yet; skipped")
     predictions_sha = sha256_file(folder.predictions_path)
     checkpoint_sha = sha256_file(folder.checkpoint_path) if folder.checkpoint_path else None
@@ -152,6 +154,30 @@ def _process(folder: RunFolder, results_dir: Path, evaluate_fn, build_record_fn,
                              info=result.get("info"))
     write_record_fn(record_path, record)
     return RunOutcome(folder.path, EVALUATED, folder.run_id, f"{reason}; {eval_seconds:.1f} s")
+
+
+def _publish_detector_record(folder: RunFolder, results_dir: Path, force: bool) -> RunOutcome:
+    """Detector runs have no relation predictions: their detection mAP is computed when the
+    detector is trained and stored in the run's own ``result.json``. Publish that record when the
+    checkpoint it describes differs from the published one."""
+    from sgg_bench.leaderboard.records import read_record, write_record
+
+    record = read_record(folder.path / "result.json")
+    checkpoint_sha = sha256_file(folder.checkpoint_path) if folder.checkpoint_path else None
+    if (record.get("provenance") or {}).get("checkpoint_sha256") != checkpoint_sha:
+        raise DataFormatError(folder.path / "result.json", "provenance.checkpoint_sha256",
+                              "the sha256 of the run's checkpoint (re-train or re-score the detector)",
+                              (record.get("provenance") or {}).get("checkpoint_sha256"))
+    record_path = results_dir / f"{folder.run_id}.json"
+    if not force and record_path.is_file():
+        try:
+            published = json.loads(record_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            published = None
+        if published == record:
+            return RunOutcome(folder.path, UP_TO_DATE, folder.run_id, "detector record current")
+    write_record(record_path, record)
+    return RunOutcome(folder.path, EVALUATED, folder.run_id, "detector record published")
 
 
 def build_provenance(folder: RunFolder, result: Mapping[str, Any], *, predictions_sha256: str,

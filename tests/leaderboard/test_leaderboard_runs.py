@@ -177,3 +177,35 @@ def test_unreadable_or_foreign_record_is_rewritten(tmp_path):
     assert code == 0 and evaluator.evaluated_runs == ["a-predcls", "b-predcls"]
     assert "existing record unreadable" in text and "record schema 0 -> 1" in text
     assert json.loads((results / "synth-b-predcls.json").read_text())["schema"] == 1
+
+
+def _detector_record(run_id, checkpoint_bytes):
+    from sgg_bench.leaderboard.records import build_record
+    return build_record(run_id=run_id, model="detector", dataset="synth", split="test", mode="sgdet",
+                        protocol="vg", metrics={"mAP": 0.5, "AP50": 0.8},
+                        provenance={"checkpoint_sha256": hashlib.sha256(checkpoint_bytes).hexdigest(),
+                                    "seed": 1, "git_commit": "abc"})
+
+
+def test_detector_run_record_is_published_once(tmp_path):
+    """Detector runs carry their own detection record (no predictions.h5); eval --all publishes it."""
+    from sgg_bench.leaderboard.records import write_record
+    outputs, results = tmp_path / "outputs", tmp_path / "results"
+    folder = make_run(outputs, "synth", "detector-tiny", predictions=None, model="detector", mode="sgdet")
+    write_record(folder / "result.json", _detector_record("synth-detector-tiny", b"ckpt-v1"))
+    evaluator = FakeEvaluator()
+    code, text = run_all(outputs, results, evaluator)
+    assert code == 0 and evaluator.calls == [] and "1 evaluated" in text
+    published = json.loads((results / "synth-detector-tiny.json").read_text())
+    assert published["metrics"] == {"mAP": 0.5, "AP50": 0.8}
+    code, text = run_all(outputs, results, evaluator)
+    assert code == 0 and "0 evaluated, 1 up to date" in text
+
+
+def test_detector_record_of_another_checkpoint_fails(tmp_path):
+    from sgg_bench.leaderboard.records import write_record
+    outputs, results = tmp_path / "outputs", tmp_path / "results"
+    folder = make_run(outputs, "synth", "detector-tiny", predictions=None, model="detector", mode="sgdet")
+    write_record(folder / "result.json", _detector_record("synth-detector-tiny", b"stale checkpoint"))
+    code, text = run_all(outputs, results, FakeEvaluator())
+    assert code == 1 and "checkpoint_sha256" in text and not (results / "synth-detector-tiny.json").exists()

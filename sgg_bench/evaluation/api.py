@@ -71,11 +71,11 @@ def run_evaluation(gt: GroundTruthBatch, prediction_ids: np.ndarray, load_batche
     if variant is not None and variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {VARIANTS}")
     started = time.perf_counter()
-    gt_index = {int(i): n for n, i in enumerate(gt.image_ids)}
-    if len(gt_index) != len(gt.image_ids):
+    gt_index = _IdIndex(gt.image_ids)
+    if len(np.unique(gt.image_ids)) != len(gt.image_ids):
         raise ValueError("ground truth holds an image id twice")
     prediction_ids = np.asarray(prediction_ids, dtype=np.int64)
-    known = np.array([int(i) in gt_index for i in prediction_ids], dtype=bool)
+    known = gt_index.contains(prediction_ids)
     extra = prediction_ids[~known]
     missing = np.setdiff1d(gt.image_ids, prediction_ids)
     if len(missing) and not allow_missing:
@@ -99,7 +99,7 @@ def run_evaluation(gt: GroundTruthBatch, prediction_ids: np.ndarray, load_batche
         batches = tqdm(batches, desc="evaluating", unit="batch")
     for batch in batches:
         batch = _drop_unknown(batch, gt_index)
-        positions = np.array([gt_index[int(i)] for i in batch.image_ids], dtype=np.int64)
+        positions = gt_index.positions(batch.image_ids)
         gt_part = gt.subset(positions)
         if eval_mode in ("predcls", "preddet"):
             _check_gt_boxes(source, gt_part, batch, eval_mode)
@@ -109,7 +109,7 @@ def run_evaluation(gt: GroundTruthBatch, prediction_ids: np.ndarray, load_batche
         if detection:
             box_batches.append(_boxes_only(batch, num_rel_classes))
     if len(missing):
-        positions = np.array([gt_index[int(i)] for i in missing], dtype=np.int64)
+        positions = gt_index.positions(missing)
         empty = PredictionBatch.empty(missing, num_rel_classes)
         vg.process(gt.subset(positions), empty)
         if oi is not None:
@@ -184,7 +184,8 @@ def evaluate_predictions(predictions_path: str | os.PathLike, dataset_root: str 
             info_extra["longtail_note"] = note
 
         def load_batches(ids: np.ndarray) -> Iterator[PredictionBatch]:
-            for _, batch in predictions.batches():
+            # run_evaluation keeps nothing of a batch's relation arrays, so the read buffers are reused.
+            for _, batch in predictions.batches(reuse_buffers=True):
                 yield batch
 
         result = run_evaluation(
@@ -233,8 +234,30 @@ def _check_gt_boxes(source: str, gt: GroundTruthBatch, batch: PredictionBatch, m
                               f"the {int(gt_counts[b])} GT boxes in GT order ({mode})", f"{int(pred_counts[b])} boxes")
 
 
-def _drop_unknown(batch: PredictionBatch, gt_index: Mapping[int, int]) -> PredictionBatch:
-    keep = np.array([int(i) in gt_index for i in batch.image_ids], dtype=bool)
+class _IdIndex:
+    """Positions of image ids in ``ids`` (N,) int64 (unique), looked up for many ids at once."""
+
+    def __init__(self, ids: np.ndarray):
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.order = np.argsort(self.ids, kind="stable")
+        self.sorted = self.ids[self.order]
+
+    def _slots(self, query: np.ndarray) -> np.ndarray:
+        return np.minimum(np.searchsorted(self.sorted, query), max(len(self.sorted) - 1, 0))
+
+    def contains(self, query: np.ndarray) -> np.ndarray:
+        query = np.asarray(query, dtype=np.int64)
+        if len(self.sorted) == 0:
+            return np.zeros(len(query), dtype=bool)
+        return self.sorted[self._slots(query)] == query
+
+    def positions(self, query: np.ndarray) -> np.ndarray:
+        """(Q,) int64 positions; every query id must be present."""
+        return self.order[self._slots(np.asarray(query, dtype=np.int64))]
+
+
+def _drop_unknown(batch: PredictionBatch, gt_index: _IdIndex) -> PredictionBatch:
+    keep = gt_index.contains(batch.image_ids)
     if keep.all():
         return batch
     from sgg_bench.evaluation.batches import gather_segments

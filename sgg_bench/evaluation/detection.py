@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import io
-from typing import Iterable, Sequence
+import logging
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -18,6 +19,30 @@ from sgg_bench.structures import ImageGroundTruth, ImagePrediction
 def _xywh(boxes: np.ndarray) -> np.ndarray:
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     return np.stack([boxes[:, 0], boxes[:, 1], boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]], axis=1)
+
+
+_COCO_LOGGER = "faster_coco_eval"
+
+
+@contextlib.contextmanager
+def quiet_coco_logging(level: int = logging.WARNING) -> Iterator[None]:
+    """Raise ``faster_coco_eval``'s loggers to ``level`` for the block, then restore their levels.
+
+    The library logs its whole summary table at INFO on every call, which floods run logs. Children
+    with their own level are raised too (children left at NOTSET inherit the parent's level).
+    """
+    names = [_COCO_LOGGER] + [name for name in list(logging.Logger.manager.loggerDict)
+                              if name.startswith(_COCO_LOGGER + ".")]
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [logger.level for logger in loggers]
+    for logger in loggers:
+        if logger.name == _COCO_LOGGER or logger.level != logging.NOTSET:
+            logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        for logger, previous in zip(loggers, saved):
+            logger.setLevel(previous)
 
 
 def coco_dicts(gt: GroundTruthBatch, predictions: Iterable[PredictionBatch],
@@ -55,7 +80,7 @@ def detection_map(gt: GroundTruthBatch, predictions: Sequence[PredictionBatch] |
     gt_dict, detections = coco_dicts(gt, predictions, num_obj_classes)
     if not gt_dict["annotations"]:
         return {"mAP": None, "AP50": None}
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(io.StringIO()), quiet_coco_logging():
         coco_gt = COCO(gt_dict)
         if not detections:
             return {"mAP": 0.0, "AP50": 0.0}

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from sgg_bench.evaluation.batches import GroundTruthBatch, PredictionBatch, rank_in_segment, segment_ids
-from sgg_bench.evaluation.matching import Triplets, first_hit_rank, match_triplets, no_graph_topk, row_max
+from sgg_bench.evaluation.matching import (Triplets, first_hit_rank, first_max_column, match_triplets, no_graph_topk,
+                                           row_max_values)
 
 VG_KS = (20, 50, 100)
 MODES_WITH_GT_BOXES = ("predcls", "sgcls", "preddet")
@@ -25,7 +26,15 @@ def zeroshot_flags(gt: GroundTruthBatch, zeroshot: np.ndarray | None, num_obj_cl
     keys = (gt.labels[subj] * num_obj_classes + gt.labels[obj]) * num_rel_classes + gt.relations[:, 2]
     z = np.asarray(zeroshot, dtype=np.int64).reshape(-1, 3)
     zkeys = (z[:, 0] * num_obj_classes + z[:, 1]) * num_rel_classes + z[:, 2]
-    return np.isin(keys, zkeys)
+    return _isin(keys, zkeys)
+
+
+def _isin(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``np.isin`` for non-negative int64 keys; a lookup table when their range is small (much faster)."""
+    if len(values) == 0 or len(reference) == 0:
+        return np.zeros(len(values), dtype=bool)
+    span = int(max(values.max(), reference.max())) - int(min(values.min(), reference.min())) + 1
+    return np.isin(values, reference, kind="table" if span <= 1 << 24 else None)
 
 
 class VGEvaluator:
@@ -68,6 +77,7 @@ class VGEvaluator:
         self.zeroshot_images = 0
         self.pair_hits = np.zeros(nk, dtype=np.int64)
         self.pair_total = 0
+        self._pair_cache = None
 
     # ------------------------------------------------------------------ process
     def process(self, gt: GroundTruthBatch, pred: PredictionBatch) -> None:
@@ -86,16 +96,23 @@ class VGEvaluator:
         boxes, labels, scores, box_offsets = self._objects(gt, pred, num_pairs)
         gt_triplets = _gt_triplets(gt)
         max_k = max(self.ks)
-        # One argmax per pair serves the graph-constrained predicate, A@K and the ngR pruning.
-        best_val, best_col = row_max(pred.rel_scores[:, 1:])
-        predicates = best_col + 1
+        foreground = pred.rel_scores[:, 1:]
+        # Row maxima of every pair bound the ngR top-k; the argmax (the graph-constrained predicate)
+        # is only needed for the first max_k pairs of an image and for the A@K pairs.
+        best_val = row_max_values(foreground)
+        rank = rank_in_segment(pred.rel_offsets)
+        pairs_in_gt = self._pairs_in_gt(gt, pred, box_offsets) if self.mode in ("predcls", "sgcls") else None
+        needed = np.zeros(len(foreground), dtype=bool) if self.multiple_preds else rank < max_k
+        if pairs_in_gt is not None:
+            needed |= pairs_in_gt[0] & (pairs_in_gt[1] < max_k)
+        predicates = first_max_column(foreground, best_val, needed) + 1
+        best_col = predicates - 1
 
         ng_first = self._no_graph_first_hits(gt_triplets, pred, boxes, labels, scores, box_offsets, best_val,
                                              best_col)
         if self.multiple_preds:
             gc_first = ng_first
         else:
-            rank = rank_in_segment(pred.rel_offsets)
             gc_first = self._first_hits(gt_triplets, pred, boxes, labels, box_offsets,
                                         np.flatnonzero(rank < max_k), rank, predicates)
 
@@ -124,7 +141,9 @@ class VGEvaluator:
                 z_hits = np.bincount(row_image, weights=hit & zero, minlength=len(gt))
                 self.recall_sum["ng-zR" if name else "zR"][ki] += (z_hits[z_images] / zero_count[z_images]).sum()
         if self.mode in ("predcls", "sgcls"):
-            self._pair_accuracy(gt, gt_triplets, pred, boxes, labels, box_offsets, counted, row_image, predicates)
+            self._pair_accuracy(gt, gt_triplets, pred, boxes, labels, box_offsets, counted, row_image, predicates,
+                                pairs_in_gt)
+        self._pair_cache = None                 # do not keep the batch alive
 
     def _objects(self, gt, pred, num_pairs):
         """Boxes, labels and object scores the matching uses, after the mode overrides (§2.6)."""
@@ -141,12 +160,20 @@ class VGEvaluator:
             return gt.boxes, gt.labels, np.ones(len(gt.labels), dtype=np.float32), gt.box_offsets
         return pred.boxes, pred.labels, pred.scores.astype(np.float32), pred.box_offsets
 
+    def _pairs(self, pred, box_offsets) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(M,) image index, global subject row and global object row of every predicted pair (cached per batch)."""
+        if self._pair_cache is None or self._pair_cache[0] is not pred:
+            image = segment_ids(pred.rel_offsets)
+            base = box_offsets[image]
+            self._pair_cache = (pred, (image, base + pred.rel_pairs[:, 0], base + pred.rel_pairs[:, 1]))
+        return self._pair_cache[1]
+
     def _pred_triplets(self, pred, boxes, labels, box_offsets, rows, predicates) -> Triplets:
-        image = segment_ids(pred.rel_offsets)[rows]
-        subj = box_offsets[image] + pred.rel_pairs[rows, 0]
-        obj = box_offsets[image] + pred.rel_pairs[rows, 1]
-        return Triplets(image=image, subject_boxes=boxes[subj], object_boxes=boxes[obj],
-                        subject_labels=labels[subj], object_labels=labels[obj], predicates=predicates)
+        pair_image, pair_subj, pair_obj = self._pairs(pred, box_offsets)
+        subj, obj = pair_subj[rows], pair_obj[rows]
+        return Triplets(image=pair_image[rows], subject_boxes=None, object_boxes=None, subject_labels=labels[subj],
+                        object_labels=labels[obj], predicates=predicates, box_table=boxes, subject_rows=subj,
+                        object_rows=obj)
 
     def _first_hits(self, gt_triplets, pred, boxes, labels, box_offsets, rows, rank, predicates) -> np.ndarray:
         triplets = self._pred_triplets(pred, boxes, labels, box_offsets, rows, predicates[rows])
@@ -158,9 +185,7 @@ class VGEvaluator:
     def _no_graph_first_hits(self, gt_triplets, pred, boxes, labels, scores, box_offsets, best_val,
                              best_col) -> np.ndarray:
         """§6: top-100 (pair, predicate) candidates by s_i * s_j * p[m, c], cut before matching."""
-        image = segment_ids(pred.rel_offsets)
-        subj = box_offsets[image] + pred.rel_pairs[:, 0]
-        obj = box_offsets[image] + pred.rel_pairs[:, 1]
+        _, subj, obj = self._pairs(pred, box_offsets)
         pair_score = scores[subj] * scores[obj]
         rows, cols, offsets = no_graph_topk(pred.rel_scores[:, 1:], pair_score, best_val, best_col,
                                             pred.rel_offsets, self.ng_candidates)
@@ -171,17 +196,21 @@ class VGEvaluator:
                                       rule=self.match_rule)
         return first_hit_rank(len(gt_triplets), p_idx, g_idx, rank_in_segment(offsets))
 
-    def _pair_accuracy(self, gt, gt_triplets, pred, boxes, labels, box_offsets, counted, row_image,
-                       predicates) -> None:
-        """§9 A@K: matches of predictions whose pair is a GT pair by index, first K of those."""
-        pair_image = segment_ids(pred.rel_offsets)
+    def _pairs_in_gt(self, gt, pred, box_offsets) -> tuple[np.ndarray, np.ndarray]:
+        """(M,) bool: the pair is, by index, the pair of a GT row; (M,) int64 rank among those of its image."""
+        pair_image = self._pairs(pred, box_offsets)[0]
+        row_image = segment_ids(gt.rel_offsets)
         base = int(max(np.diff(gt.box_offsets).max(initial=0), np.diff(pred.box_offsets).max(initial=0))) + 1
         pred_keys = (pair_image * base + pred.rel_pairs[:, 0]) * base + pred.rel_pairs[:, 1]
         gt_keys = (row_image * base + gt.relations[:, 0]) * base + gt.relations[:, 1]
-        in_gt = np.isin(pred_keys, gt_keys)
-        # Rank among the in-GT pairs of the same image.
+        in_gt = _isin(pred_keys, gt_keys)
         cumulative = np.cumsum(in_gt) - in_gt
-        in_gt_rank = cumulative - cumulative[pred.rel_offsets[pair_image]]
+        return in_gt, cumulative - cumulative[pred.rel_offsets[pair_image]]
+
+    def _pair_accuracy(self, gt, gt_triplets, pred, boxes, labels, box_offsets, counted, row_image,
+                       predicates, pairs_in_gt) -> None:
+        """§9 A@K: matches of predictions whose pair is a GT pair by index, first K of those."""
+        in_gt, in_gt_rank = pairs_in_gt
         max_k = max(self.ks)
         rows = np.flatnonzero(in_gt & (in_gt_rank < max_k))
         first = self._first_hits(gt_triplets, pred, boxes, labels, box_offsets, rows, in_gt_rank, predicates)
@@ -240,5 +269,6 @@ def f_score(recall: float | None, mean_recall: float | None) -> float | None:
 
 def _gt_triplets(gt: GroundTruthBatch) -> Triplets:
     image, subj, obj = gt.global_relations()
-    return Triplets(image=image, subject_boxes=gt.boxes[subj], object_boxes=gt.boxes[obj],
-                    subject_labels=gt.labels[subj], object_labels=gt.labels[obj], predicates=gt.relations[:, 2])
+    return Triplets(image=image, subject_boxes=None, object_boxes=None, subject_labels=gt.labels[subj],
+                    object_labels=gt.labels[obj], predicates=gt.relations[:, 2], box_table=gt.boxes,
+                    subject_rows=subj, object_rows=obj)

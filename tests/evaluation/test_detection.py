@@ -75,3 +75,21 @@ def test_evaluate_detections_from_image_objects():
     result = evaluate_detections(gt, half, num_obj_classes=3)
     # class 1 found (AP 1), class 2 missed (AP 0): mean over the 2 classes with GT
     assert result == {"mAP": 0.5, "AP50": 0.5}
+
+
+def test_coco_summary_does_not_flood_logs(caplog):
+    """faster-coco-eval logs its whole summary table at INFO; the evaluator silences it and
+    restores the logger's level afterwards."""
+    import logging
+    from types import SimpleNamespace
+    from sgg_bench.evaluation.detection import evaluate_detections
+    logger = logging.getLogger("faster_coco_eval")
+    before = logger.level
+    gt = [SimpleNamespace(image_id=1, width=50, height=50, boxes=np.array([[0, 0, 10, 10]], np.float32),
+                          labels=np.array([1]))]
+    dets = [SimpleNamespace(image_id=1, boxes=np.array([[0, 0, 10, 10]], np.float32), labels=np.array([1]),
+                            scores=np.array([0.9], np.float32))]
+    with caplog.at_level(logging.INFO):
+        assert evaluate_detections(gt, dets, num_obj_classes=2) == {"mAP": 1.0, "AP50": 1.0}
+    assert not [r for r in caplog.records if r.name.startswith("faster_coco_eval")]
+    assert logger.level == before

@@ -42,3 +42,13 @@ class FrequencyBias(nn.Module):
     def forward(self, subj_labels: Tensor, obj_labels: Tensor) -> Tensor:
         """subj_labels, obj_labels: (M,) int64 class ids -> (M, C_rel) logits."""
         return self.table(subj_labels * self.num_obj_classes + obj_labels)
+
+
+def optional_frequency_bias(enabled: bool, freq_log_prior: Tensor | None, *, num_obj_classes: int,
+                            num_rel_classes: int, owner: str) -> FrequencyBias | None:
+    """A trainable ``FrequencyBias`` initialised from the checked prior when ``enabled``, else None."""
+    if not enabled:
+        return None
+    prior = check_log_prior(freq_log_prior, num_obj_classes=num_obj_classes, num_rel_classes=num_rel_classes,
+                            owner=owner)
+    return FrequencyBias(freq_log_prior=prior)

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs, split_sizes
 from sgg_bench.modeling.heads.common import labels_for_pairs
-from sgg_bench.modeling.heads.frequency_bias import FrequencyBias, check_log_prior, pair_labels
+from sgg_bench.modeling.heads.frequency_bias import optional_frequency_bias, pair_labels
 from sgg_bench.registry import RELATION_HEADS
 
 
@@ -60,11 +60,8 @@ class IMPHead(nn.Module):
         self.in_edge_gate = _gate(hidden_dim)
         self.obj_classifier = nn.Linear(hidden_dim, num_obj_classes)
         self.rel_classifier = nn.Linear(hidden_dim, num_rel_classes)
-        self.freq_bias = None
-        if use_frequency_bias:
-            prior = check_log_prior(freq_log_prior, num_obj_classes=num_obj_classes,
-                                    num_rel_classes=num_rel_classes, owner="imp head")
-            self.freq_bias = FrequencyBias(freq_log_prior=prior)
+        self.freq_bias = optional_frequency_bias(use_frequency_bias, freq_log_prior, num_obj_classes=num_obj_classes,
+                                                 num_rel_classes=num_rel_classes, owner="imp head")
 
     def forward(self, inputs: RelationHeadInputs) -> RelationHeadOutputs:
         if inputs.union_features is None:

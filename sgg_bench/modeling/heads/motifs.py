@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs
 from sgg_bench.modeling.heads.common import encode_box_geometry
-from sgg_bench.modeling.heads.frequency_bias import FrequencyBias, check_log_prior
+from sgg_bench.modeling.heads.frequency_bias import optional_frequency_bias
 from sgg_bench.modeling.heads.sequence import BOX_ORDERS, box_order, run_lstm
 from sgg_bench.modeling.postprocess import object_labels_and_scores
 from sgg_bench.registry import RELATION_HEADS
@@ -132,11 +132,8 @@ class MotifsHead(nn.Module):
                            if use_union_features else None)
         self.pair_dropout = nn.Dropout(dropout)
         self.rel_classifier = nn.Linear(pooling_dim, num_rel_classes)
-        self.freq_bias = None
-        if use_frequency_bias:
-            prior = check_log_prior(freq_log_prior, num_obj_classes=num_obj_classes,
-                                    num_rel_classes=num_rel_classes, owner="motifs head")
-            self.freq_bias = FrequencyBias(freq_log_prior=prior)
+        self.freq_bias = optional_frequency_bias(use_frequency_bias, freq_log_prior, num_obj_classes=num_obj_classes,
+                                                 num_rel_classes=num_rel_classes, owner="motifs head")
 
     def _orders(self, inputs: RelationHeadInputs) -> list[Tensor]:
         orders = []

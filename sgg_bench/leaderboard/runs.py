@@ -127,7 +127,7 @@ def needs_evaluation(record_path: Path, *, predictions_sha256: str, checkpoint_s
 def _process(folder: RunFolder, results_dir: Path, evaluate_fn, build_record_fn, write_record_fn,
              evaluator_version: str, force: bool) -> RunOutcome:
     if not folder.predictions_path.is_file():
-        if folder.model == "detector" and (folder.path / "result.json").is_file():
+        if str(folder.model).startswith("detector") and (folder.path / "result.json").is_file():
             return _publish_detector_record(folder, results_dir, force)
         return RunOutcome(folder.path, NOT_READY, folder.run_id, "no predictions.h5 yet; skipped")
     predictions_sha = sha256_file(folder.predictions_path)

@@ -191,7 +191,7 @@ def test_detector_run_record_is_published_once(tmp_path):
     """Detector runs carry their own detection record (no predictions.h5); eval --all publishes it."""
     from sgg_bench.leaderboard.records import write_record
     outputs, results = tmp_path / "outputs", tmp_path / "results"
-    folder = make_run(outputs, "synth", "detector-tiny", predictions=None, model="detector", mode="sgdet")
+    folder = make_run(outputs, "synth", "detector-tiny", predictions=None, model="detector-tiny", mode="sgdet")
     write_record(folder / "result.json", _detector_record("synth-detector-tiny", b"ckpt-v1"))
     evaluator = FakeEvaluator()
     code, text = run_all(outputs, results, evaluator)
@@ -205,7 +205,7 @@ def test_detector_run_record_is_published_once(tmp_path):
 def test_detector_record_of_another_checkpoint_fails(tmp_path):
     from sgg_bench.leaderboard.records import write_record
     outputs, results = tmp_path / "outputs", tmp_path / "results"
-    folder = make_run(outputs, "synth", "detector-tiny", predictions=None, model="detector", mode="sgdet")
+    folder = make_run(outputs, "synth", "detector-tiny", predictions=None, model="detector-tiny", mode="sgdet")
     write_record(folder / "result.json", _detector_record("synth-detector-tiny", b"stale checkpoint"))
     code, text = run_all(outputs, results, FakeEvaluator())
     assert code == 1 and "checkpoint_sha256" in text and not (results / "synth-detector-tiny.json").exists()

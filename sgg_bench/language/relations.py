@@ -195,6 +195,9 @@ class RelationWalker:
                     verb.lemmas.append(token.lemma)
                 else:
                     verb_subject = rel_subject if rel_subject is not None else subject
+                    if token.form == "ing" and prev_kind == "NPG" and agent is not None and last_group is agent:
+                        # "flown by a boy wearing a hat": a participle right after the agent describes it
+                        verb_subject = agent
                     verb = _Verb(surfaces=[text], lemmas=[token.lemma], subject=verb_subject)
                 copula = False
                 existential = False

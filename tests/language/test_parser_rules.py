@@ -67,6 +67,11 @@ def test_passive_is_reversed(parser):
     assert graph_triplets(parser.parse("a kite flown by a boy")) == [("boy", "fly", "kite")]
 
 
+def test_participle_after_agent_describes_the_agent(parser):
+    assert graph_triplets(parser.parse("the kite is being flown by a young boy wearing a red hat")) == [
+        ("boy", "fly", "kite"), ("boy", "wear", "hat")]
+
+
 def test_pronouns_make_no_entity(parser):
     graph = parser.parse("two birds looking at each other")
     assert graph_triplets(graph) == []

@@ -157,7 +157,7 @@ def relation_run(cfg: Mapping, run_dir: str | Path, *, model_name: str, dataset_
             run_dir, run_id=run_folder.run_id(dataset_name, name), model=model_name, dataset=dataset_name,
             dataset_root=str(cfg["dataset"]["root"]), mode=mode, split="test", protocol=cfg["eval"]["protocol"],
             seed=seed, checkpoint=checkpoint, train_seconds=trainer.train_seconds,
-            extra={"inference_images_per_second": speed["images_per_second"]})
+            extra={"inference_images_per_second": speed["images_per_second"], "device": str(device)})
         record = run_folder.write_result(run_dir, run=run, evaluation=evaluation, config=cfg, checkpoint=checkpoint,
                                          predictions=predictions, device=str(device),
                                          train_seconds=trainer.train_seconds, eval_seconds=eval_seconds,
@@ -181,7 +181,7 @@ def detector_run(cfg: Mapping, run_dir: str | Path, *, dataset_name: str, resume
         run_dir, run_id=run_folder.run_id(dataset_name, name), model=f"detector-{cfg['detector']['name']}",
         dataset=dataset_name, dataset_root=str(cfg["dataset"]["root"]), mode="sgdet", split="test",
         protocol=cfg["eval"]["protocol"], seed=int(cfg["run"]["seed"]), checkpoint=result["checkpoint"],
-        train_seconds=result["train_seconds"])
+        train_seconds=result["train_seconds"], extra={"device": str(result["device"])})
     from sgg_bench.evaluation import EVALUATOR_VERSION
     evaluation = {"metrics": dict(result["metrics"]), "per_predicate": {},
                   "info": {"evaluator_version": EVALUATOR_VERSION, "num_classes": result["num_classes"]}}

@@ -64,16 +64,21 @@ VG_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(VG_CASES))
-def test_vg_violation(tmp_path, capsys, case):
-    build, mutate, split, pattern = VG_CASES[case]
-    root = write_vg_folder(tmp_path / "vg", settings={"num_val_im": 1}, **build)
+
+def _assert_reader_and_check_fail(root, mutate, split, pattern, capsys):
+    """After ``mutate(root)``, the reader and ``data check`` both report the violation."""
     if mutate:
         mutate(root)
     with pytest.raises(DataFormatError, match=pattern):
         open_dataset(root, split)
     assert main(["data", "check", str(root)]) == 2
     assert re.search(pattern, capsys.readouterr().err)
+
+@pytest.mark.parametrize("case", sorted(VG_CASES))
+def test_vg_violation(tmp_path, capsys, case):
+    build, mutate, split, pattern = VG_CASES[case]
+    root = write_vg_folder(tmp_path / "vg", settings={"num_val_im": 1}, **build)
+    _assert_reader_and_check_fail(root, mutate, split, pattern, capsys)
 
 
 def _oi_entry(rows, row, **changes):
@@ -108,12 +113,7 @@ OI_CASES = {
 def test_openimages_violation(tmp_path, capsys, case):
     build, mutate, split, pattern = OI_CASES[case]
     root = write_openimages_folder(tmp_path / "oi", **build)
-    if mutate:
-        mutate(root)
-    with pytest.raises(DataFormatError, match=pattern):
-        open_dataset(root, split)
-    assert main(["data", "check", str(root)]) == 2
-    assert re.search(pattern, capsys.readouterr().err)
+    _assert_reader_and_check_fail(root, mutate, split, pattern, capsys)
 
 
 def test_unknown_folder(tmp_path, capsys):

@@ -15,7 +15,7 @@ from sgg_bench import __version__
 from sgg_bench.errors import SggBenchError
 
 # Order here is the order in --help.
-COMMAND_MODULES = ("data", "train", "eval", "leaderboard", "captions", "convert")
+COMMAND_MODULES = ("data", "train", "eval", "leaderboard", "models", "captions", "convert")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # KEY=VALUE overrides may also follow options (``train ... --resume solver.max_iter=9``).
+    if extra and hasattr(args, "overrides") and all("=" in text and not text.startswith("-") for text in extra):
+        args.overrides = list(args.overrides) + list(extra)
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

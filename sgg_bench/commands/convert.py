@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import torch
-
 from sgg_bench.errors import DataFormatError
 from sgg_bench.utils.atomic import atomic_path
 
@@ -28,9 +26,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def read_maskrcnn_benchmark(path: Path) -> dict[str, torch.Tensor]:
+def read_maskrcnn_benchmark(path: Path) -> dict[str, "torch.Tensor"]:
     """The tensor state dict of a maskrcnn-benchmark checkpoint: the ``model`` entry of a saved
     dict (optimizer, scheduler and iteration entries are ignored) or a bare state dict."""
+    import torch
+
     if not path.is_file():
         raise DataFormatError(path, "file", "an existing checkpoint file", "no such file")
     try:
@@ -55,6 +55,8 @@ def read_maskrcnn_benchmark(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import torch  # here, not at import: --help must not load torch
+
     from sgg_bench.detector.convert import convert_maskrcnn_benchmark
 
     source, out = Path(args.input), Path(args.out)

@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", default="unknown", help="model name for the record")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON instead of a table")
     parser.add_argument("--all", action="store_true", help="evaluate every stale run folder under --outputs")
+    parser.add_argument("--force", action="store_true", help="with --all: evaluate every run again")
     parser.add_argument("--outputs", type=Path, default=Path("outputs"), help="run folders root (with --all)")
     parser.add_argument("--results", type=Path, default=Path("leaderboard/results"),
                         help="result records folder (with --all)")
@@ -41,8 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if args.all:
-        from sgg_bench.leaderboard.runs import evaluate_all
-        return int(evaluate_all(outputs_dir=args.outputs, results_dir=args.results))
+        from sgg_bench.runs.evaluate_all import evaluate_all
+        return int(evaluate_all(outputs_dir=args.outputs, results_dir=args.results, force=args.force))
     if args.predictions is None or args.dataset is None:
         raise ConfigError("sgg-bench eval: give --predictions FILE and --dataset DIR (or --all)")
     from sgg_bench.evaluation import evaluate_predictions

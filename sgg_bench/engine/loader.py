@@ -109,7 +109,7 @@ class SceneGraphBatches:
 
     def load_item(self, index: int, rng: np.random.Generator | None = None) -> dict:
         """One item: ``image`` (3, H, W) float32 RGB in [0, 1] at original size, ``image_id``,
-        ``width``, ``height``, ``boxes`` (G, 4) float32 xyxy original pixels, ``labels`` (G,)
+        ``image_path``, ``width``, ``height``, ``boxes`` (G, 4) float32 xyxy original pixels, ``labels`` (G,)
         int64, ``relations`` (R, 3) int64 (subject index, object index, predicate)."""
         record = self.dataset[index]
         if self.training and rng is not None:
@@ -119,6 +119,7 @@ class SceneGraphBatches:
         return {
             "image": self._image(index, record.image_path).float().div_(255.0),
             "image_id": int(record.image_id),
+            "image_path": str(record.image_path),
             "width": int(record.width),
             "height": int(record.height),
             "boxes": torch.as_tensor(np.asarray(record.boxes, dtype=np.float32).reshape(-1, 4)),

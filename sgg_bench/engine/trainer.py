@@ -21,7 +21,7 @@ import torch
 
 from sgg_bench.engine import checkpoint as ckpt
 from sgg_bench.engine import distributed as dist_utils
-from sgg_bench.engine import run as run_folder
+from sgg_bench.utils import logs as run_logs
 from sgg_bench.engine.hooks import Hook, PeriodicCheckpointer
 from sgg_bench.errors import DataFormatError
 
@@ -61,6 +61,8 @@ class Trainer:
         grad_clip: max global gradient norm; None or <= 0 disables clipping.
         amp: mixed precision; honoured only on CUDA (ignored on CPU).
         checkpoint_period: save every N steps (0 = only at the end).
+        keep_checkpoints: periodic checkpoints kept besides ``model_final.pth`` (older ones are
+            deleted after each save; while training the newest is always kept for resuming).
         seed: a fresh run seeds python/numpy/torch with ``seed + rank`` before the first step.
         device: where batches go; default: the device of the model's first parameter.
     """
@@ -68,6 +70,7 @@ class Trainer:
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None, batches: Any, *,
                  max_iter: int, run_dir: str | Path, scheduler: Any = None, hooks: Iterable[Hook] = (),
                  grad_clip: float | None = None, amp: bool = False, checkpoint_period: int, seed: int,
+                 keep_checkpoints: int | None = None,
                  device: torch.device | None = None):
         if max_iter < 0:
             raise ValueError(f"max_iter must be >= 0, got {max_iter}")
@@ -88,6 +91,7 @@ class Trainer:
         self.amp = bool(amp) and self.device.type == "cuda"
         self.grad_scaler = torch.amp.GradScaler("cuda") if self.amp else None
         self.seed = int(seed)
+        self.keep_checkpoints = None if keep_checkpoints is None else int(keep_checkpoints)
         self.rank = dist_utils.get_rank()
         self.hooks: list[Hook] = [*hooks, PeriodicCheckpointer(period=checkpoint_period)]
         self.iteration = 0
@@ -108,7 +112,7 @@ class Trainer:
         try:
             return self._train(resume)
         finally:
-            run_folder.detach_log(handlers)
+            run_logs.detach_log(handlers)
 
     def _ensure_log_file(self) -> list[logging.Handler]:
         """Log to ``<run_dir>/log.txt`` unless a handler already does (the CLI attaches one)."""
@@ -116,7 +120,7 @@ class Trainer:
         for handler in logging.getLogger("sgg_bench").handlers:
             if isinstance(handler, logging.FileHandler) and handler.baseFilename == target:
                 return []
-        return run_folder.attach_log_file(self.run_dir, console=False)
+        return run_logs.attach_log_file(self.run_dir, console=False)
 
     def _train(self, resume: bool) -> Path:
         if not (resume and self.resume()):
@@ -202,8 +206,20 @@ class Trainer:
                                  extra={"train_seconds": round(self.train_seconds, 3)})
             ckpt.point_last(path)
             logger.info("saved checkpoint %s (iteration %d)", path, self.iteration)
+            self._prune_checkpoints()
         dist_utils.barrier()
         return path
+
+    def _prune_checkpoints(self) -> None:
+        """Delete periodic checkpoints beyond the newest ``keep_checkpoints`` (None keeps all)."""
+        if self.keep_checkpoints is None:
+            return
+        saved = ckpt.list_checkpoints(self.checkpoint_dir)
+        finished = any(p.name == ckpt.FINAL_NAME for p in saved)
+        periodic = [p for p in saved if p.name != ckpt.FINAL_NAME]
+        keep = self.keep_checkpoints if finished else max(1, self.keep_checkpoints)
+        for path in periodic[: max(0, len(periodic) - keep)]:
+            path.unlink()
 
     def _clear_old_checkpoints(self) -> None:
         """A fresh run owns its checkpoint folder: a later ``--resume`` must never pick up a

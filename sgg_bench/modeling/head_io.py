@@ -28,13 +28,16 @@ class RelationHeadInputs:
     pairs:           list of (M_i, 2) int64 candidate (subject, object) indices, i != j
     obj_labels:      list of (N_i,) int64 GT labels, given in predcls only (else None)
     union_features:  list of (M_i, D_u) float, frozen union-box features of each pair, or
-                     None when the head does not ask for them (``needs_union_features``)
+                     None when the head does not ask for them (``needs.union_features``)
     obj_targets:     list of (N_i,) int64 training labels (0 = background box in sgdet),
-                     given during training only; heads may use them for teacher forcing
+                     given during training to heads that declare ``needs.training_targets``
+    rel_labels:      list of (M_i,) int64 predicate label of each candidate pair (0 = background),
+                     given like ``obj_targets``
+    obj_features is None for a head that does not declare ``needs.object_context``.
     """
 
     mode: str
-    obj_features: list[Tensor]
+    obj_features: Optional[list[Tensor]]
     boxes: list[Tensor]
     image_sizes: list[tuple[int, int]]
     obj_logits: list[Tensor]
@@ -42,16 +45,17 @@ class RelationHeadInputs:
     obj_labels: Optional[list[Tensor]] = None
     union_features: Optional[list[Tensor]] = None
     obj_targets: Optional[list[Tensor]] = None
+    rel_labels: Optional[list[Tensor]] = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"RelationHeadInputs.mode: expected one of {MODES}, found {self.mode!r}")
-        count = len(self.obj_features)
-        for name in ("boxes", "image_sizes", "obj_logits", "pairs"):
+        count = len(self.boxes)
+        for name in ("image_sizes", "obj_logits", "pairs"):
             if len(getattr(self, name)) != count:
                 raise ValueError(f"RelationHeadInputs.{name}: expected {count} images, "
                                  f"found {len(getattr(self, name))}")
-        for name in ("obj_labels", "union_features", "obj_targets"):
+        for name in ("obj_features", "obj_labels", "union_features", "obj_targets", "rel_labels"):
             value = getattr(self, name)
             if value is not None and len(value) != count:
                 raise ValueError(f"RelationHeadInputs.{name}: expected {count} images, found {len(value)}")
@@ -60,11 +64,11 @@ class RelationHeadInputs:
 
     @property
     def num_images(self) -> int:
-        return len(self.obj_features)
+        return len(self.boxes)
 
     @property
     def num_boxes(self) -> list[int]:
-        return [int(f.shape[0]) for f in self.obj_features]
+        return [int(b.shape[0]) for b in self.boxes]
 
     @property
     def num_pairs(self) -> list[int]:

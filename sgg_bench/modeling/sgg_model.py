@@ -1,4 +1,5 @@
-"""SceneGraphModel: a frozen detector (``DetectorFeatures``) plus a relation head.
+"""SceneGraphModel: relation-stage features (``RelationFeatures`` on a frozen detector) plus a
+relation head, pair sampling, a loss and the ranking post-processor.
 
 Modes (METRICS.md section 11):
   predcls  GT boxes and GT labels; object scores are exactly 1.0.
@@ -21,10 +22,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sgg_bench.modeling.cached_features import cached_image_features
+from sgg_bench.modeling.contract import head_needs
+from sgg_bench.modeling.features import ImageFeatures, RelationFeatures
 from sgg_bench.modeling.head_io import MODES, RelationHeadInputs, RelationHeadOutputs
+from sgg_bench.modeling.losses import RelationLoss
 from sgg_bench.modeling.pair_sampling import (all_ordered_pairs, deduplicate_relations, match_boxes_to_gt,
                                               relations_for_matched_boxes, sample_pairs)
 from sgg_bench.modeling.postprocess import build_prediction, object_labels_and_scores
@@ -34,25 +38,28 @@ from sgg_bench.structures import ImagePrediction
 @dataclass
 class _PreparedBatch:
     inputs: RelationHeadInputs
-    feature_batch: object
+    images: list[ImageFeatures]
     rel_labels: Optional[list[Tensor]]    # (M_i,) training targets, 0 = background pair
     obj_targets: Optional[list[Tensor]]   # (N_i,) training labels, 0 = background box
 
 
 class SceneGraphModel(nn.Module):
-    """features: a ``DetectorFeatures`` (frozen; it re-applies ``eval()`` on ``train()``)
-    head:        a registered relation head (``RelationHeadInputs -> RelationHeadOutputs``)
+    """features: a ``RelationFeatures`` (the detector inside it is frozen)
+    head:        a registered relation head (``sgg_bench.modeling.contract``)
     mode:        predcls | sgcls | sgdet
     num_rel_classes: predicate classes including background
     fg_fraction, pairs_per_image: training pair sampling (KT: 0.25, 256)
     sgdet_match_iou:  IoU for giving a detected box a GT label in SGDet training (KT: 0.5)
     sgdet_add_gt_boxes: add the GT boxes to the detections in SGDet training
-    obj_loss_weight:  weight of the object cross-entropy (SGCls/SGDet, refining heads only)
+    obj_loss_weight:  weight of the object cross-entropy of the default loss
+    loss:        the loss part (default: the head's ``loss`` class, else ``RelationLoss``)
+    feature_cache: a ``FeatureCache`` used when the extractors are frozen (None = recompute)
     """
 
-    def __init__(self, features: nn.Module, head: nn.Module, *, mode: str, num_rel_classes: int,
+    def __init__(self, features: RelationFeatures, head: nn.Module, *, mode: str, num_rel_classes: int,
                  fg_fraction: float = 0.25, pairs_per_image: int = 256, sgdet_match_iou: float = 0.5,
-                 sgdet_add_gt_boxes: bool = True, obj_loss_weight: float = 1.0):
+                 sgdet_add_gt_boxes: bool = True, obj_loss_weight: float = 1.0, loss: nn.Module | None = None,
+                 feature_cache=None):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"SceneGraphModel: mode: expected one of {MODES}, found {mode!r}")
@@ -60,15 +67,22 @@ class SceneGraphModel(nn.Module):
             raise ValueError(f"SceneGraphModel: fg_fraction: expected a value in [0, 1], found {fg_fraction}")
         if pairs_per_image < 1:
             raise ValueError(f"SceneGraphModel: pairs_per_image: expected >= 1, found {pairs_per_image}")
+        if feature_cache is not None and not features.freeze:
+            raise ValueError("SceneGraphModel: a feature cache needs frozen extractors (model.features.freeze)")
         self.features = features
         self.head = head
+        self.needs = head_needs(head)
         self.mode = mode
         self.num_rel_classes = int(num_rel_classes)
         self.fg_fraction = float(fg_fraction)
         self.pairs_per_image = int(pairs_per_image)
         self.sgdet_match_iou = float(sgdet_match_iou)
         self.sgdet_add_gt_boxes = bool(sgdet_add_gt_boxes)
-        self.obj_loss_weight = float(obj_loss_weight)
+        if loss is None:
+            loss_class = getattr(head, "loss", None) or RelationLoss
+            loss = loss_class(obj_loss_weight=obj_loss_weight)
+        self.loss = loss
+        self.feature_cache = feature_cache
 
     @property
     def requires_training(self) -> bool:
@@ -79,25 +93,29 @@ class SceneGraphModel(nn.Module):
     def _device(self) -> torch.device:
         return self.features.device
 
+    def _box_source(self, training: bool) -> str:
+        if self.mode != "sgdet":
+            return "gt"
+        return "detections+gt" if training and self.sgdet_add_gt_boxes else "detections"
+
+    def _image_features(self, batch: list[dict], *, training: bool) -> list[ImageFeatures]:
+        device = self._device
+        source = self._box_source(training)
+        if self.feature_cache is not None:
+            return cached_image_features(self.features, self.feature_cache, batch, box_source=source, device=device)
+        images = [item["image"].to(device) for item in batch]
+        gt_boxes = None
+        if source != "detections":
+            gt_boxes = [item["boxes"].to(device=device, dtype=torch.float32).reshape(-1, 4) for item in batch]
+        return self.features.image_features(images, gt_boxes=gt_boxes, box_source=source)
+
     def _prepare(self, batch: list[dict], *, training: bool) -> _PreparedBatch:
         device = self._device
-        images = [item["image"].to(device) for item in batch]
-        uses_gt = training or self.mode != "sgdet"  # SGDet inference needs no annotation at all
-        gt_boxes = gt_labels = gt_resized = None
-        if uses_gt:
-            gt_boxes = [item["boxes"].to(device=device, dtype=torch.float32).reshape(-1, 4) for item in batch]
+        images = self._image_features(batch, training=training)
+        boxes = [image.boxes for image in images]
+        gt_labels = None
+        if training or self.mode != "sgdet":  # SGDet inference needs no annotation at all
             gt_labels = [item["labels"].to(device=device, dtype=torch.long).reshape(-1) for item in batch]
-        fb = self.features.encode(images, boxes=gt_boxes)
-        if uses_gt:
-            gt_resized = fb.boxes
-
-        if self.mode == "sgdet":
-            detections = self.features.detect(fb)
-            boxes = [d["boxes"].to(device).float().reshape(-1, 4) for d in detections]
-            if training and self.sgdet_add_gt_boxes:
-                boxes = [torch.cat([b, g], dim=0) for b, g in zip(boxes, gt_resized)]
-        else:
-            boxes = [g.float() for g in gt_resized]
 
         pairs, rel_labels, obj_targets = [], None, None
         if training:
@@ -105,7 +123,8 @@ class SceneGraphModel(nn.Module):
             for index, item in enumerate(batch):
                 relations = item["relations"].to(device=device, dtype=torch.long).reshape(-1, 3)
                 if self.mode == "sgdet":
-                    matches = match_boxes_to_gt(boxes[index], gt_resized[index], iou_threshold=self.sgdet_match_iou)
+                    gt_resized = _to_resized(item["boxes"].to(device).reshape(-1, 4), images[index])
+                    matches = match_boxes_to_gt(boxes[index], gt_resized, iou_threshold=self.sgdet_match_iou)
                     labels = torch.where(matches >= 0, gt_labels[index][matches.clamp(min=0)],
                                          torch.zeros_like(matches))
                     relations = relations_for_matched_boxes(matches, deduplicate_relations(relations))
@@ -120,29 +139,22 @@ class SceneGraphModel(nn.Module):
         else:
             pairs = [all_ordered_pairs(b.shape[0], device=device) for b in boxes]
 
-        obj_features = self.features.roi_features(fb, boxes)
-        obj_logits = [self.features.class_logits(f) for f in obj_features]
-        union = None
-        if getattr(self.head, "needs_union_features", True):
-            union = self.features.union_features(fb, boxes, pairs)
+        needs = self.needs
+        union = self.features.pair_features(images, pairs) if needs.union_features else None
+        give_targets = training and needs.training_targets
         inputs = RelationHeadInputs(
-            mode=self.mode, obj_features=obj_features, boxes=boxes, image_sizes=list(fb.image_sizes),
-            obj_logits=obj_logits, pairs=pairs, obj_labels=gt_labels if self.mode == "predcls" else None,
-            union_features=union, obj_targets=obj_targets)
-        return _PreparedBatch(inputs=inputs, feature_batch=fb, rel_labels=rel_labels, obj_targets=obj_targets)
+            mode=self.mode, obj_features=[i.box_features for i in images] if needs.object_context else None,
+            boxes=boxes, image_sizes=[i.image_size for i in images], obj_logits=[i.obj_logits for i in images],
+            pairs=pairs, obj_labels=gt_labels if self.mode == "predcls" else None, union_features=union,
+            obj_targets=obj_targets if give_targets else None, rel_labels=rel_labels if give_targets else None)
+        return _PreparedBatch(inputs=inputs, images=images, rel_labels=rel_labels, obj_targets=obj_targets)
 
     def forward(self, batch: list[dict]) -> dict[str, Tensor]:
-        """Training step: a dict of scalar losses (``loss_rel``, ``loss_obj`` in SGCls/SGDet for
-        heads that refine objects, plus the head's own losses)."""
+        """Training step: a dict of scalar losses (the loss part's, plus the head's own)."""
         prepared = self._prepare(batch, training=True)
         outputs: RelationHeadOutputs = self.head(prepared.inputs)
-        rel_logits = torch.cat(outputs.rel_logits, dim=0)
-        rel_labels = torch.cat(prepared.rel_labels, dim=0)
-        losses = {"loss_rel": _cross_entropy_or_zero(rel_logits, rel_labels)}
-        if self.mode != "predcls" and getattr(self.head, "refines_objects", False):
-            obj_logits = torch.cat(outputs.obj_logits, dim=0)
-            obj_targets = torch.cat(prepared.obj_targets, dim=0)
-            losses["loss_obj"] = self.obj_loss_weight * _cross_entropy_or_zero(obj_logits, obj_targets)
+        object_loss = self.mode != "predcls" and bool(getattr(self.head, "refines_objects", False))
+        losses = dict(self.loss(outputs, prepared.rel_labels, prepared.obj_targets, object_loss=object_loss))
         for name, value in outputs.losses.items():
             if name in losses:
                 raise ValueError(f"relation head loss {name!r} clashes with a SceneGraphModel loss")
@@ -162,7 +174,7 @@ class SceneGraphModel(nn.Module):
             else:
                 labels, scores = object_labels_and_scores(outputs.obj_logits[index])
             if self.mode == "sgdet":
-                boxes = self.features.to_original(prepared.inputs.boxes[index], index, batch=prepared.feature_batch)
+                boxes = prepared.images[index].to_original(prepared.inputs.boxes[index])
             else:
                 boxes = item["boxes"].reshape(-1, 4)  # the GT boxes exactly as given, original pixels
             predictions.append(build_prediction(
@@ -171,8 +183,7 @@ class SceneGraphModel(nn.Module):
         return predictions
 
 
-def _cross_entropy_or_zero(logits: Tensor, targets: Tensor) -> Tensor:
-    """Mean cross-entropy; an exact 0 that keeps the graph when there are no rows."""
-    if targets.numel() == 0:
-        return logits.sum() * 0.0
-    return F.cross_entropy(logits, targets)
+def _to_resized(boxes_original: Tensor, image: ImageFeatures) -> Tensor:
+    """(G, 4) original pixels -> the resized frame of ``image``."""
+    from torchvision.models.detection.transform import resize_boxes
+    return resize_boxes(boxes_original.float(), list(image.original_size), list(image.image_size))

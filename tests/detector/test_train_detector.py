@@ -4,7 +4,7 @@ import torch
 
 from sgg_bench.config import load_config
 from sgg_bench.detector import build_detector
-from sgg_bench.detector.training import train_detector
+from sgg_bench.runs.detector import train_detector
 
 synthetic = pytest.importorskip("sgg_bench.data.synthetic")
 

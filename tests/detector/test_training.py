@@ -7,7 +7,8 @@ from PIL import Image
 from torch import nn
 
 from sgg_bench.detector import build_detector
-from sgg_bench.detector.training import DetectionModule, evaluate_detector, training_targets
+from sgg_bench.detector.training import DetectionModule, training_targets
+from sgg_bench.runs.detector import evaluate_detector
 from sgg_bench.structures import DatasetVocabulary, ImageGroundTruth
 
 LOSS_NAMES = {"loss_classifier", "loss_box_reg", "loss_objectness", "loss_rpn_box_reg"}

@@ -109,14 +109,14 @@ def test_cli_errors_are_one_line(fake_dataset, tmp_path, capsys):
 
 def test_cli_all_dispatches_to_leaderboard(monkeypatch, tmp_path):
     calls = {}
-    import sgg_bench.leaderboard.runs as runs
+    import sgg_bench.runs.evaluate_all as runs
 
-    def fake_evaluate_all(*, outputs_dir, results_dir):
-        calls.update(outputs=outputs_dir, results=results_dir)
+    def fake_evaluate_all(*, outputs_dir, results_dir, force):
+        calls.update(outputs=outputs_dir, results=results_dir, force=force)
         return 0
     monkeypatch.setattr(runs, "evaluate_all", fake_evaluate_all)
     assert main(["eval", "--all", "--outputs", str(tmp_path / "o"), "--results", str(tmp_path / "r")]) == 0
-    assert calls == {"outputs": tmp_path / "o", "results": tmp_path / "r"}
+    assert calls == {"outputs": tmp_path / "o", "results": tmp_path / "r", "force": False}
 
 
 def test_cli_json_output(fake_dataset, tmp_path, capsys):

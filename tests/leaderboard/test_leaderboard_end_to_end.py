@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from sgg_bench.cli import main
-from sgg_bench.leaderboard.runs import evaluate_all
+from sgg_bench.config_schema import defaults
+from sgg_bench.runs.evaluate_all import evaluate_all
 from sgg_bench.structures import ImagePrediction
 
 
@@ -47,8 +48,10 @@ def test_eval_all_then_leaderboard(tmp_path, synth_vg, capsys):
     run_dir = tmp_path / "outputs" / "synth" / "oracle-predcls"
     (run_dir / "checkpoints").mkdir(parents=True)
     (run_dir / "checkpoints" / "model_final.pth").write_bytes(b"weights")
-    (run_dir / "config.yaml").write_text(yaml.safe_dump({"model": {"head": "oracle", "mode": "predcls"},
-                                                         "run": {"seed": 0, "device": "cpu"}}))
+    config = defaults()
+    config["model"].update(head="oracle", mode="predcls")
+    config["run"].update(seed=0, device="cpu")
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
     (run_dir / "run.json").write_text(json.dumps({
         "run_id": "synth-oracle-predcls", "model": "oracle", "dataset": "synth", "dataset_root": str(synth_vg),
         "mode": "predcls", "split": "test", "protocol": "vg", "seed": 0, "git_commit": "0123abc",
@@ -67,7 +70,7 @@ def test_eval_all_then_leaderboard(tmp_path, synth_vg, capsys):
     # Again through the command line: nothing changed, nothing evaluated.
     capsys.readouterr()
     assert main(["eval", "--all", "--outputs", str(tmp_path / "outputs"), "--results", str(results)]) == 0
-    assert "0 evaluated, 1 up to date, 0 failed" in capsys.readouterr().out
+    assert "0 evaluated, 0 published as recorded, 1 up to date, 0 failed" in capsys.readouterr().out
 
     page = tmp_path / "index.html"
     assert main(["leaderboard", "--results", str(results), "--out", str(page), "--markdown", "", "--csv", ""]) == 0

@@ -26,6 +26,9 @@ class FakeFeatureBatch:
     def to_original(self, boxes_resized: Tensor, index: int) -> Tensor:
         return boxes_resized / SCALE
 
+    def __len__(self) -> int:
+        return len(self.images)
+
 
 class FakeDetectorFeatures(nn.Module):
     def __init__(self, *, num_classes: int, feature_dim: int = 16, seed: int = 0, blind_detections: int = 3):
@@ -117,3 +120,10 @@ def random_log_prior(num_obj_classes: int, num_rel_classes: int, seed: int = 0) 
     counts = torch.randint(0, 5, (num_obj_classes, num_obj_classes, num_rel_classes), generator=generator)
     counts[:, :, 0] += 1
     return torch.log(counts / counts.sum(-1, keepdim=True) + 1e-3).float()
+
+
+def fake_relation_features(**kwargs):
+    """``RelationFeatures`` (frozen extractors) over ``FakeDetectorFeatures(**kwargs)``."""
+    from sgg_bench.modeling.features import RelationFeatures
+
+    return RelationFeatures.frozen_on(FakeDetectorFeatures(**kwargs))

@@ -4,7 +4,7 @@ import torch
 from modeling_fakes import random_log_prior
 from sgg_bench.modeling.head_io import RelationHeadInputs
 from sgg_bench.modeling.heads.frequency import FrequencyHead
-from sgg_bench.modeling.heads.frequency_bias import FrequencyBias
+from sgg_bench.modeling.blocks.frequency_bias import FrequencyBias
 
 
 def inputs(mode, obj_logits, obj_labels=None):

@@ -3,10 +3,13 @@ backward in every mode, zero candidate pairs, a single box, determinism under a 
 import pytest
 import torch
 
-from modeling_fakes import FakeDetectorFeatures, random_log_prior, toy_item
+from modeling_fakes import fake_relation_features, random_log_prior, toy_item
 from sgg_bench.modeling import SceneGraphModel
 from sgg_bench.modeling.head_io import RelationHeadInputs
+from sgg_bench.modeling.build import build_relation_head
+from sgg_bench.modeling.contract import head_needs
 from sgg_bench.registry import RELATION_HEADS
+from sgg_bench.structures import DatasetVocabulary
 
 NUM_OBJ, NUM_REL, FEAT = 6, 5, 16
 SMALL_ARGS = {
@@ -18,15 +21,18 @@ HEADS = RELATION_HEADS.names()
 MODES = ("predcls", "sgcls", "sgdet")
 
 
+VOCAB = DatasetVocabulary([f"object{i}" for i in range(NUM_OBJ)], [f"predicate{i}" for i in range(NUM_REL)])
+
+
 def build_head(name, seed=0):
+    """Through the same builder as the run lifecycle, so only the declared needs reach the head."""
     torch.manual_seed(seed)
-    return RELATION_HEADS.build(name, num_obj_classes=NUM_OBJ, num_rel_classes=NUM_REL, obj_feature_dim=FEAT,
-                                union_feature_dim=FEAT, freq_log_prior=random_log_prior(NUM_OBJ, NUM_REL),
-                                word_vectors=None, **SMALL_ARGS.get(name, {}))
+    return build_relation_head(name, vocab=VOCAB, freq_log_prior=random_log_prior(NUM_OBJ, NUM_REL),
+                               obj_feature_dim=FEAT, union_feature_dim=FEAT, head_args=SMALL_ARGS.get(name, {}))
 
 
 def build_model(name, mode, seed=0, blind_detections=3):
-    features = FakeDetectorFeatures(num_classes=NUM_OBJ, feature_dim=FEAT, blind_detections=blind_detections)
+    features = fake_relation_features(num_classes=NUM_OBJ, feature_dim=FEAT, blind_detections=blind_detections)
     return SceneGraphModel(features, build_head(name, seed), mode=mode, num_rel_classes=NUM_REL,
                            pairs_per_image=8)
 
@@ -132,3 +138,75 @@ def test_deterministic_under_seed(name, mode):
         assert torch.equal(losses_a[key], losses_b[key])
     assert (pred_a.rel_pairs == pred_b.rel_pairs).all()
     assert (pred_a.rel_scores == pred_b.rel_scores).all()
+
+
+class _SpyHead(torch.nn.Module):
+    """Wraps a head and records the inputs it was given."""
+
+    def __init__(self, head):
+        super().__init__()
+        self.inner = head
+        self.needs, self.refines_objects = head.needs, head.refines_objects
+        self.requires_training = getattr(head, "requires_training", True)
+        self.seen = []
+
+    def forward(self, inputs):
+        self.seen.append(inputs)
+        return self.inner(inputs)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", HEADS)
+def test_declared_needs_are_honoured(name, mode):
+    """A head gets exactly what it declares: union features, box features and training targets
+    only when asked for (targets never at test time); word vectors and the prior only in its
+    constructor when declared."""
+    spy = _SpyHead(build_head(name))
+    model = SceneGraphModel(fake_relation_features(num_classes=NUM_OBJ, feature_dim=FEAT), spy, mode=mode,
+                            num_rel_classes=NUM_REL, pairs_per_image=8)
+    needs = head_needs(spy.inner)
+    model.train()
+    model(batch())
+    model.eval()
+    model.predict(batch())
+    train_inputs, test_inputs = spy.seen
+    for inputs in (train_inputs, test_inputs):
+        assert (inputs.union_features is not None) == needs.union_features
+        assert (inputs.obj_features is not None) == needs.object_context
+    assert (train_inputs.rel_labels is not None) == needs.training_targets
+    assert (train_inputs.obj_targets is not None) == needs.training_targets
+    assert test_inputs.rel_labels is None and test_inputs.obj_targets is None
+    if needs.training_targets:
+        assert [len(l) for l in train_inputs.rel_labels] == train_inputs.num_pairs
+    import inspect
+    parameters = inspect.signature(type(spy.inner)).parameters
+    assert ("word_vectors" in parameters) == needs.word_vectors
+    assert ("freq_log_prior" in parameters) == needs.frequency_prior
+
+
+@pytest.mark.parametrize("name", HEADS)
+def test_registry_metadata_and_docs_row(name):
+    """Every head names its paper, reference and modes, and has its row in docs/MODELS.md."""
+    from pathlib import Path
+
+    info = RELATION_HEADS.info(name)
+    assert info["paper"] and info["reference"] and set(info["modes"]) <= set(MODES)
+    models_doc = (Path(__file__).resolve().parents[2] / "docs" / "MODELS.md").read_text(encoding="utf-8")
+    assert f"| `{name}` |" in models_doc
+
+
+@pytest.mark.parametrize("name", HEADS)
+def test_heads_import_blocks_never_other_heads(name):
+    import ast
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[2] / "sgg_bench" / "modeling" / "heads" / f"{name}.py"
+    if not source.is_file():
+        pytest.skip("registered from outside the package")
+    imported = set()
+    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert not any(module.startswith("sgg_bench.modeling.heads") for module in imported)

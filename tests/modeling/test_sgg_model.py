@@ -1,11 +1,12 @@
 import pytest
 import torch
 
-from modeling_fakes import FakeDetectorFeatures, random_log_prior, toy_item
+from modeling_fakes import fake_relation_features, random_log_prior, toy_item
 from sgg_bench.modeling import SceneGraphModel
 from sgg_bench.modeling.build import build_relation_head
+from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadOutputs
-from sgg_bench.modeling.heads.sequence import box_order
+from sgg_bench.modeling.blocks.sequence import box_order
 from sgg_bench.modeling.pair_sampling import match_boxes_to_gt
 from sgg_bench.structures import DatasetVocabulary
 
@@ -13,7 +14,7 @@ from sgg_bench.structures import DatasetVocabulary
 class RecordingHead(torch.nn.Module):
     """Returns zero logits and remembers its inputs."""
 
-    needs_union_features = False
+    needs = HeadNeeds(training_targets=True)
     refines_objects = True
 
     def __init__(self):
@@ -29,7 +30,7 @@ class RecordingHead(torch.nn.Module):
 
 def test_sgdet_training_adds_gt_boxes_and_matches_labels():
     head = RecordingHead()
-    model = SceneGraphModel(FakeDetectorFeatures(num_classes=6), head, mode="sgdet", num_rel_classes=5)
+    model = SceneGraphModel(fake_relation_features(num_classes=6), head, mode="sgdet", num_rel_classes=5)
     item = toy_item(image_id=1, num_boxes=3, relations=[[0, 2, 4]])
     model.train()
     losses = model([item])
@@ -44,7 +45,7 @@ def test_sgdet_training_adds_gt_boxes_and_matches_labels():
 
 
 def test_sgdet_fg_pairs_follow_matches():
-    model = SceneGraphModel(FakeDetectorFeatures(num_classes=6), RecordingHead(), mode="sgdet", num_rel_classes=5,
+    model = SceneGraphModel(fake_relation_features(num_classes=6), RecordingHead(), mode="sgdet", num_rel_classes=5,
                             pairs_per_image=100, fg_fraction=0.5)
     item = toy_item(image_id=1, num_boxes=3, relations=[[0, 2, 4]], size=(200, 200))
     prepared = model._prepare([item], training=True)
@@ -60,7 +61,7 @@ def test_sgdet_fg_pairs_follow_matches():
 
 def test_predcls_inputs_carry_gt_labels_and_all_pairs_at_test_time():
     head = RecordingHead()
-    model = SceneGraphModel(FakeDetectorFeatures(num_classes=6), head, mode="predcls", num_rel_classes=5).eval()
+    model = SceneGraphModel(fake_relation_features(num_classes=6), head, mode="predcls", num_rel_classes=5).eval()
     item = toy_item(image_id=3, num_boxes=4, relations=[[0, 1, 1]])
     (prediction,) = model.predict([item])
     assert head.seen.obj_labels[0].tolist() == item["labels"].tolist()
@@ -70,7 +71,7 @@ def test_predcls_inputs_carry_gt_labels_and_all_pairs_at_test_time():
 
 def test_constructor_validates():
     with pytest.raises(ValueError, match="mode"):
-        SceneGraphModel(FakeDetectorFeatures(num_classes=6), RecordingHead(), mode="detect", num_rel_classes=5)
+        SceneGraphModel(fake_relation_features(num_classes=6), RecordingHead(), mode="detect", num_rel_classes=5)
 
 
 def test_box_order_leftright_is_stable():
@@ -92,7 +93,7 @@ def test_build_relation_head_uses_glove_file(tmp_path):
 
 def test_sgdet_inference_needs_no_annotations():
     head = RecordingHead()
-    model = SceneGraphModel(FakeDetectorFeatures(num_classes=6), head, mode="sgdet", num_rel_classes=5).eval()
+    model = SceneGraphModel(fake_relation_features(num_classes=6), head, mode="sgdet", num_rel_classes=5).eval()
     item = toy_item(image_id=3, num_boxes=4, relations=[[0, 1, 1]])
     for key in ("boxes", "labels", "relations"):
         del item[key]

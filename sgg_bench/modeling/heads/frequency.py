@@ -9,13 +9,17 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from sgg_bench.modeling.blocks.frequency_bias import check_log_prior, pair_labels
+from sgg_bench.modeling.blocks.geometry import labels_for_pairs
+from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs
-from sgg_bench.modeling.heads.common import labels_for_pairs
-from sgg_bench.modeling.heads.frequency_bias import check_log_prior, pair_labels
 from sgg_bench.registry import RELATION_HEADS
 
 
-@RELATION_HEADS.register("frequency")
+@RELATION_HEADS.register(
+    "frequency", paper="Zellers et al., Neural Motifs, CVPR 2018 (FREQ baseline)",
+    reference="KT maskrcnn_benchmark/modeling/roi_heads/relation_head/utils_motifs.py (FrequencyBias)",
+    modes=("predcls", "sgcls", "sgdet"))
 class FrequencyHead(nn.Module):
     """Statistics-only relation head.
 
@@ -23,13 +27,12 @@ class FrequencyHead(nn.Module):
     (C_obj, C_obj, C_rel) is used. Object logits are passed through unchanged.
     """
 
+    needs = HeadNeeds(object_context=False, frequency_prior=True)
     requires_training = False
-    needs_union_features = False
     refines_objects = False
 
     def __init__(self, *, num_obj_classes: int, num_rel_classes: int, freq_log_prior: Tensor | None,
-                 obj_feature_dim: int | None = None, union_feature_dim: int | None = None,
-                 word_vectors: Tensor | None = None):
+                 obj_feature_dim: int | None = None, union_feature_dim: int | None = None):
         super().__init__()
         prior = check_log_prior(freq_log_prior, num_obj_classes=num_obj_classes,
                                 num_rel_classes=num_rel_classes, owner="frequency head")

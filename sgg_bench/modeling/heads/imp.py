@@ -16,9 +16,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias, pair_labels
+from sgg_bench.modeling.blocks.geometry import labels_for_pairs
+from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs, split_sizes
-from sgg_bench.modeling.heads.common import labels_for_pairs
-from sgg_bench.modeling.heads.frequency_bias import optional_frequency_bias, pair_labels
 from sgg_bench.registry import RELATION_HEADS
 
 
@@ -26,7 +27,11 @@ def _gate(hidden_dim: int) -> nn.Module:
     return nn.Sequential(nn.Linear(2 * hidden_dim, 1), nn.Sigmoid())
 
 
-@RELATION_HEADS.register("imp")
+@RELATION_HEADS.register(
+    "imp", paper="Xu et al., Scene Graph Generation by Iterative Message Passing, CVPR 2017",
+    reference="KT maskrcnn_benchmark/modeling/roi_heads/relation_head/model_msg_passing.py (IMPContext)",
+    modes=("predcls", "sgcls", "sgdet"),
+    setting=lambda args: "bias" if args.get("use_frequency_bias") else "")
 class IMPHead(nn.Module):
     """Iterative message passing relation head.
 
@@ -37,13 +42,12 @@ class IMPHead(nn.Module):
     dropout:             dropout on the unary inputs during training
     """
 
+    needs = HeadNeeds(union_features=True, frequency_prior=True)
     requires_training = True
-    needs_union_features = True
     refines_objects = True
 
     def __init__(self, *, num_obj_classes: int, num_rel_classes: int, obj_feature_dim: int,
-                 union_feature_dim: int, freq_log_prior: Tensor | None = None, word_vectors: Tensor | None = None,
-                 hidden_dim: int = 512, num_iterations: int = 3, use_frequency_bias: bool = False,
+                 union_feature_dim: int, freq_log_prior: Tensor | None = None, hidden_dim: int = 512, num_iterations: int = 3, use_frequency_bias: bool = False,
                  dropout: float = 0.0):
         super().__init__()
         if num_iterations < 1:

@@ -14,13 +14,16 @@ Per image, boxes are put in a sequence order (default: left to right by x-center
 """
 from __future__ import annotations
 
+import dataclasses
+
 import torch
 from torch import Tensor, nn
 
+from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias
+from sgg_bench.modeling.blocks.geometry import encode_box_geometry
+from sgg_bench.modeling.blocks.sequence import BOX_ORDERS, box_order, run_lstm
+from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs
-from sgg_bench.modeling.heads.common import encode_box_geometry
-from sgg_bench.modeling.heads.frequency_bias import optional_frequency_bias
-from sgg_bench.modeling.heads.sequence import BOX_ORDERS, box_order, run_lstm
 from sgg_bench.modeling.postprocess import object_labels_and_scores
 from sgg_bench.registry import RELATION_HEADS
 
@@ -72,7 +75,10 @@ class LabelDecoder(nn.Module):
         return [stacked[index, :length] for index, length in enumerate(lengths)]
 
 
-@RELATION_HEADS.register("motifs")
+@RELATION_HEADS.register(
+    "motifs", paper="Zellers et al., Neural Motifs: Scene Graph Parsing with Global Context, CVPR 2018",
+    reference="KT maskrcnn_benchmark/modeling/roi_heads/relation_head/model_motifs.py (LSTMContext, MotifPredictor)",
+    modes=("predcls", "sgcls", "sgdet"))
 class MotifsHead(nn.Module):
     """MotifNet relation head.
 
@@ -87,9 +93,9 @@ class MotifsHead(nn.Module):
     use_union_features:  multiply the pair representation with the union feature (KT: on)
     """
 
+    needs = HeadNeeds(union_features=True, word_vectors=True, frequency_prior=True, training_targets=True)
     requires_training = True
     refines_objects = True
-    uses_word_vectors = True
 
     def __init__(self, *, num_obj_classes: int, num_rel_classes: int, obj_feature_dim: int,
                  union_feature_dim: int, freq_log_prior: Tensor | None = None, word_vectors: Tensor | None = None,
@@ -106,7 +112,7 @@ class MotifsHead(nn.Module):
                                  f"found {tuple(word_vectors.shape)}")
             embed_dim = int(word_vectors.shape[1])
         self.box_order = box_order
-        self.needs_union_features = bool(use_union_features)
+        self.needs = dataclasses.replace(type(self).needs, union_features=bool(use_union_features))
         self.ctx_embed = nn.Embedding(num_obj_classes, embed_dim)
         self.edge_embed = nn.Embedding(num_obj_classes, embed_dim)
         if word_vectors is not None:
@@ -143,7 +149,7 @@ class MotifsHead(nn.Module):
         return orders
 
     def forward(self, inputs: RelationHeadInputs) -> RelationHeadOutputs:
-        if self.needs_union_features and inputs.union_features is None:
+        if self.needs.union_features and inputs.union_features is None:
             raise ValueError("motifs head: union_features are required (use_union_features is on)")
         predcls = inputs.mode == "predcls"
         orders = self._orders(inputs)

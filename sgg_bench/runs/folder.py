@@ -1,0 +1,177 @@
+"""Run folders: ``<output_root>/<dataset>/<run name>/``.
+
+    config.yaml        the resolved config (written by the run it describes, before training)
+    run.json           run_id, model, dataset, dataset_root, mode, split, protocol, seed,
+                       git_commit, checkpoint (relative path), train_seconds, device, created;
+                       written last: a folder with run.json is a *finished* run
+    checkpoints/*.pth  the trainer's checkpoints (the last ``run.keep_checkpoints`` + model_final.pth)
+    predictions.h5     test-split predictions
+    result.json        the result record
+    log.txt            everything logged under the ``sgg_bench`` logger
+Only rank 0 writes any of these. Folders whose name starts with "." (such as ``.replaced/``,
+where ``--force`` moves an old run) are never runs.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import json
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from sgg_bench.config_schema import MODES, PLAIN_NAME
+from sgg_bench.errors import ConfigError, DataFormatError
+from sgg_bench.runs.provenance import git_commit
+from sgg_bench.utils.atomic import atomic_write_json
+
+_TEXT_FIELDS = ("run_id", "model", "dataset", "dataset_root", "mode", "split", "protocol")
+REPLACED_DIR = ".replaced"
+
+
+def run_name(cfg: Mapping, *, model: str) -> str:
+    """``run.name`` or ``<model>-<mode>`` (detectors: ``detector-<name>``)."""
+    name = str(cfg["run"].get("name") or "")
+    if not name:
+        name = f"detector-{cfg['detector']['name']}" if model == "detector" else f"{model}-{cfg['model']['mode']}"
+    if not PLAIN_NAME.fullmatch(name):
+        raise ConfigError(f"run.name: expected a plain name (letters, digits, . _ + -; no path), found {name!r}")
+    return name
+
+
+def run_directory(cfg: Mapping, *, model: str) -> Path:
+    return Path(cfg["run"]["output_root"]) / cfg["dataset"]["name"] / run_name(cfg, model=model)
+
+
+def run_id(dataset: str, name: str) -> str:
+    return f"{dataset}-{name}"
+
+
+def is_finished(run_dir: str | os.PathLike) -> bool:
+    return (Path(run_dir) / "run.json").is_file()
+
+
+def prepare_run_folder(run_dir: str | os.PathLike, *, resume: bool, force: bool) -> Path | None:
+    """Make ``run_dir`` ready for a run. Returns where an old run was moved (``--force``), or None.
+
+    * empty or missing: created;
+    * holding a run (finished, or checkpoints of an unfinished one) without ``resume``/``force``:
+      an error naming both flags, because training would replace its checkpoints and record;
+    * ``force``: the old folder is moved to ``<parent>/.replaced/<name>-<UTC time>``, never deleted;
+    * ``resume``: kept as it is (the trainer continues from its newest checkpoint).
+    """
+    run_dir = Path(run_dir)
+    if resume and force:
+        raise ConfigError("--resume and --force exclude each other: continue the run, or replace it")
+    occupied = run_dir.is_dir() and any(run_dir.iterdir())
+    moved = None
+    if occupied and not resume:
+        if not force:
+            state = "a finished run" if is_finished(run_dir) else "an unfinished run"
+            raise ConfigError(f"{run_dir}: holds {state}; pass --resume to continue it, --force to move it aside "
+                              f"and start again, or set run.name to use another folder")
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        moved = run_dir.parent / REPLACED_DIR / f"{run_dir.name}-{stamp}"
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(run_dir, moved)
+    if resume and is_finished(run_dir):
+        (run_dir / "run.json").unlink()  # the continued run is unfinished until it writes run.json again
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return moved
+
+
+def write_run_json(run_dir: str | os.PathLike, *, run_id: str, model: str, dataset: str, dataset_root: str,
+                   mode: str, split: str, protocol: str, seed: int, checkpoint: str | os.PathLike | None,
+                   train_seconds: float, extra: Mapping[str, Any] | None = None) -> dict:
+    """Write ``run.json`` (last, so its presence means finished); ``checkpoint`` relative to ``run_dir``."""
+    run_dir = Path(run_dir)
+    relative = os.path.relpath(Path(checkpoint), run_dir) if checkpoint else None
+    content = {"run_id": run_id, "model": model, "dataset": dataset, "dataset_root": str(dataset_root),
+               "mode": mode, "split": split, "protocol": protocol, "seed": int(seed), "git_commit": git_commit(),
+               "checkpoint": relative, "train_seconds": round(float(train_seconds), 3),
+               "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()}
+    content.update(extra or {})
+    atomic_write_json(run_dir / "run.json", content)
+    return content
+
+
+@dataclasses.dataclass(frozen=True)
+class RunFolder:
+    path: Path
+    run: dict[str, Any]       # run.json
+    config: dict[str, Any]    # config.yaml (resolved)
+    checkpoint_path: Path | None
+
+    run_id = property(lambda self: self.run["run_id"])
+    model = property(lambda self: self.run["model"])
+    dataset = property(lambda self: self.run["dataset"])
+    mode = property(lambda self: self.run["mode"])
+    split = property(lambda self: self.run["split"])
+    protocol = property(lambda self: self.run["protocol"])
+
+    @property
+    def dataset_root(self) -> Path:
+        return Path(self.run["dataset_root"]).expanduser()
+
+    @property
+    def predictions_path(self) -> Path:
+        return self.path / "predictions.h5"
+
+    @property
+    def is_detector(self) -> bool:
+        return str(self.model).startswith("detector")
+
+
+def discover_run_dirs(outputs_dir: str | os.PathLike) -> list[Path]:
+    """Folders two levels below ``outputs_dir`` holding ``run.json`` or ``predictions.h5``, sorted.
+
+    A folder with predictions but no run.json is returned too, so it is reported, not ignored.
+    Hidden folders (``.replaced``, caches) are skipped.
+    """
+    outputs_dir = Path(outputs_dir)
+    if not outputs_dir.is_dir():
+        return []
+    found = {p.parent for name in ("run.json", "predictions.h5") for p in outputs_dir.glob(f"*/*/{name}")}
+    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(outputs_dir).parts))
+
+
+def read_run_folder(run_dir: str | os.PathLike) -> RunFolder:
+    """Read and check ``run.json`` and ``config.yaml``; raise ``DataFormatError`` naming the field."""
+    run_dir = Path(run_dir)
+    run_path = run_dir / "run.json"
+    if not run_path.is_file():
+        raise DataFormatError(run_path, "(file)", "a run.json written by training", "no such file")
+    try:
+        run = json.loads(run_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise DataFormatError(run_path, "(file)", "valid JSON", str(exc)) from None
+    if not isinstance(run, dict):
+        raise DataFormatError(run_path, "(top level)", "a JSON object", type(run).__name__)
+    for field in _TEXT_FIELDS:
+        if not isinstance(run.get(field), str) or not run[field]:
+            raise DataFormatError(run_path, field, "a non-empty string", repr(run.get(field)))
+    if not PLAIN_NAME.fullmatch(run["run_id"]):
+        raise DataFormatError(run_path, "run_id", "letters, digits and . _ + - only (it names a file)",
+                              repr(run["run_id"]))
+    if run["mode"] not in MODES:
+        raise DataFormatError(run_path, "mode", " | ".join(MODES), repr(run["mode"]))
+    checkpoint = run.get("checkpoint")
+    checkpoint_path = None
+    if checkpoint not in (None, ""):
+        if not isinstance(checkpoint, str):
+            raise DataFormatError(run_path, "checkpoint", "a path relative to the run folder", repr(checkpoint))
+        checkpoint_path = run_dir / checkpoint
+        if not checkpoint_path.is_file():
+            raise DataFormatError(run_path, "checkpoint", "an existing file", f"{checkpoint_path} is missing")
+    config_path = run_dir / "config.yaml"
+    if not config_path.is_file():
+        raise DataFormatError(config_path, "(file)", "the resolved config of the run", "no such file")
+    try:
+        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise DataFormatError(config_path, "(file)", "valid YAML", str(exc).splitlines()[0]) from None
+    if not isinstance(config, dict):
+        raise DataFormatError(config_path, "(top level)", "a mapping", type(config).__name__)
+    return RunFolder(path=run_dir, run=run, config=config, checkpoint_path=checkpoint_path)

@@ -13,6 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check = actions.add_parser("check", help="validate a VG150 / OpenImages folder and print a summary")
     check.add_argument("dir", help="dataset folder (or a folder holding vg/ and/or openimages/)")
     check.add_argument("--json", action="store_true", help="print the summary as JSON")
+    check.add_argument("--decode", action="store_true",
+                       help="also open every image file and report the ones that do not decode")
     check.set_defaults(func=_check)
 
     dump = actions.add_parser("dump", help="write a split's evaluation ground truth as JSON")
@@ -36,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _check(args: argparse.Namespace) -> int:
     from sgg_bench.data.check import check_dataset, format_summary
-    summaries = check_dataset(args.dir)
+    summaries = check_dataset(args.dir, decode=args.decode)
     if args.json:
         print(json.dumps(summaries, indent=2))
     else:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from sgg_bench.data.box_rules import require_integer_dtype, vg_grid_boxes_as_int
-from sgg_bench.data.dataset import SGGDataset, SceneGraphTable, check_split
+from sgg_bench.data.dataset import SETTINGS_FILE, SGGDataset, SceneGraphTable, check_split
 from sgg_bench.data.ranges import concat_ranges, counts_to_offsets
 from sgg_bench.data.validate import (VG_H5_KEYS, check_image_files, check_shape, check_values_in_range,
                                      check_vg_image_count, filter_vg_image_data, validate_vg_arrays)
@@ -155,6 +155,18 @@ def select_vg_images(arrays: VGArrays, split: str, *, num_im: int = -1, num_val_
     return rows
 
 
+def check_num_val_im(root: Path, arrays: VGArrays, num_val_im: int, *, num_im: int = -1,
+                     filter_empty_rels: bool = True) -> None:
+    """val is carved out of train: ``num_val_im`` must leave train at least one image."""
+    train_rows = select_vg_images(arrays, "train", num_im=num_im, num_val_im=0, filter_empty_rels=filter_empty_rels)
+    if num_val_im > 0 and num_val_im >= len(train_rows):
+        raise DataFormatError(
+            Path(root) / SETTINGS_FILE, "num_val_im",
+            f"fewer than the {len(train_rows)} train images (split flag 0, after filtering), since val is carved "
+            "out of train and train would be left empty; set num_val_im in this file or pass a smaller value",
+            num_val_im)
+
+
 def overlapping_relations(grid_boxes: np.ndarray, subject_rows: np.ndarray, object_rows: np.ndarray) -> np.ndarray:
     """(Q,) bool: subject and object boxes have IoU > 0 under the +1 pixel convention
     (boxes within one pixel of touching count), as the loader's ``filter_non_overlap``."""
@@ -217,6 +229,8 @@ def open_vg150(root: str | os.PathLike, split: str, *, num_val_im: int = 5000, n
                filter_duplicate_rels: bool = True, check_images: bool = True) -> SGGDataset:
     """One VG150 split; ``filter_non_overlap``/``filter_duplicate_rels`` act on train only."""
     files, vocab, arrays, (ids, widths, heights, json_rows) = load_vg150(root)
+    if split in ("train", "val"):
+        check_num_val_im(files.root, arrays, num_val_im, num_im=num_im, filter_empty_rels=filter_empty_rels)
     rows = select_vg_images(arrays, split, num_im=num_im, num_val_im=num_val_im, filter_empty_rels=filter_empty_rels)
     table = build_vg_table(arrays, rows, image_ids=ids, widths=widths, heights=heights, image_dir=files.image_dir,
                            filter_non_overlap=filter_non_overlap and split == "train")

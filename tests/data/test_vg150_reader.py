@@ -9,7 +9,7 @@ import pytest
 
 from sgg_bench.data import load_ground_truth, open_dataset
 from sgg_bench.data.dataset import deduplicate_relations
-from sgg_bench.errors import ConfigError
+from sgg_bench.errors import ConfigError, DataFormatError
 from sgg_data_builders import IMAGE_DATA, write_vg_folder
 
 
@@ -135,8 +135,13 @@ def test_num_im_truncates_before_val(vg):
 
 def test_num_val_im_default_and_settings_file(tmp_path):
     plain = write_vg_folder(tmp_path / "plain")
-    assert ids(open_dataset(plain, "val")) == [10, 13, 14, 17, 18]    # default 5000 swallows everything
-    assert ids(open_dataset(plain, "train")) == []
+    # The default 5000 would swallow all 5 train images: rejected rather than an empty train split.
+    for split in ("val", "train"):
+        with pytest.raises(DataFormatError, match=r"sgg-bench\.json: num_val_im: expected fewer than the 5 train "
+                                                  r"images .*, found 5000"):
+            open_dataset(plain, split)
+    assert ids(open_dataset(plain, "test")) == [15]                    # test does not depend on num_val_im
+    assert ids(open_dataset(plain, "val", num_val_im=4)) == [10, 13, 14, 17]
     configured = write_vg_folder(tmp_path / "configured", settings={"num_val_im": 2})
     assert ids(open_dataset(configured, "val")) == [10, 13]
     assert ids(open_dataset(configured, "train")) == [14, 17, 18]

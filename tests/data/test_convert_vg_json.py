@@ -189,3 +189,26 @@ def test_vg_json_frequency_run_and_evaluation(tmp_path, capsys):
     # wins: no hit with the graph constraint; without it all 6 pairs x 4 predicates fit in the top 50.
     assert result["metrics"]["R@50"] == 0.0
     assert result["metrics"]["ngR@50"] == 1.0
+
+
+SHARED_DICTS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "VG-SGG-dicts-with-attri.json"
+
+
+def check_standard_vocabulary(src: Path, out: Path, dicts_path: Path, capsys) -> None:
+    report = convert([str(src), "--from", "vg-json", "--out", str(out), "--vocab", str(dicts_path)], capsys)
+    standard = json.loads(dicts_path.read_text())
+    # objects after the recipe, per image: man shirt hat | dog ball | cat mat man
+    names = ["man", "shirt", "hat", "dog", "ball", "cat", "mat", "man"]
+    assert report["kept"]["objects"] == sum(name in standard["label_to_idx"] for name in names)
+    written = json.loads((out / "VG-SGG-dicts-with-attri.json").read_text())
+    assert written["idx_to_label"] == standard["idx_to_label"]
+    assert written["idx_to_predicate"] == standard["idx_to_predicate"]
+    summary = data_check_json(out, capsys)[0]
+    assert summary["object_classes"] == 150 and summary["predicate_classes"] == 50
+    labels = open_dataset(out, "test").ground_truth()[0].labels.tolist()       # image 3: cat, mat, man
+    assert labels == [standard["label_to_idx"][n] for n in ("cat", "mat", "man") if n in standard["label_to_idx"]]
+
+
+@pytest.mark.skipif(not SHARED_DICTS.is_file(), reason="shared VG150 dicts file absent")
+def test_vg_json_with_the_standard_vg150_vocabulary(tmp_path, capsys):
+    check_standard_vocabulary(write_raw_vg(tmp_path / "raw"), tmp_path / "vg", SHARED_DICTS, capsys)

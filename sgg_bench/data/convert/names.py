@@ -7,6 +7,7 @@ own target when the first name already belongs to an earlier group).
 """
 from __future__ import annotations
 
+import functools
 import string
 from pathlib import Path
 
@@ -17,6 +18,7 @@ SPELLED_OUT = {"½": "half", "—": "-", "™": "", "¢": "cent", "ç": "c", "û
 _DROP_PUNCTUATION = str.maketrans("", "", string.punctuation)
 
 
+@functools.lru_cache(maxsize=1 << 17)
 def clean_name(text: str) -> str:
     text = text.strip(" ")
     for character, spelled in SPELLED_OUT.items():

@@ -17,6 +17,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from tqdm import tqdm
+
 from sgg_bench.data.convert.report import ConversionReport
 from sgg_bench.data.openimages import stays_in_image_folder
 from sgg_bench.errors import DataFormatError
@@ -184,7 +186,8 @@ def convert_openimages_csv(src: str | Path, out: str | Path, *, vocab: str | Pat
     documents, placements = {}, []
     for split, images in splits.items():       # everything is read and checked before anything is written
         entries = []
-        for image_id, image in images.items():
+        for image_id, image in tqdm(images.items(), desc=f"reading {split} image sizes", unit="image",
+                                    disable=None, leave=False):
             source = _image_path(src, split, image_id)
             if source is None:
                 report.drop("images", "image file missing")

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from tqdm import tqdm
+
 from sgg_bench.data.convert.names import read_alias_file
 from sgg_bench.data.convert.report import ConversionReport
 from sgg_bench.data.convert.vg_json_parse import (RawImage, add_attributes, add_objects, add_relationships,
@@ -71,7 +73,7 @@ def convert_vg_json(src: str | Path, out: str | Path, *, vocab: str | Path | Non
     report = ConversionReport(source=f"vg-json {src}", target="vg150", out=str(out))
     images = read_raw_vg(src, report, images_mode)
     filter_small_objects(images, min_box_area_frac, report)
-    for image in images:
+    for image in tqdm(images, desc="merging duplicate boxes", unit="image", disable=None, leave=False):
         merge_duplicate_boxes(image, report)
     name_counts = Counter(name for image in images for obj in image.objects for name in obj.names)
     if vocab is not None:
@@ -85,7 +87,7 @@ def convert_vg_json(src: str | Path, out: str | Path, *, vocab: str | Path | Non
     predicate_index = {name: i + 1 for i, name in enumerate(predicates)}
     attribute_index = {name: i + 1 for i, name in enumerate(attributes)}
     converted = []
-    for image in images:
+    for image in tqdm(images, desc="encoding", unit="image", disable=None, leave=False):
         converted.append(_encode_image(src, image, object_index, predicate_index, attribute_index, name_counts,
                                        report, images_mode))
     train_count = int(len(converted) * TRAIN_FRACTION)

@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from sgg_bench.data.box_rules import empty_after_clipping
 from sgg_bench.errors import ConfigError, DataFormatError
 from sgg_bench.structures import DatasetVocabulary, ImageGroundTruth
 
@@ -83,8 +84,10 @@ def deduplicate_relations(relations: np.ndarray, rng: np.random.Generator) -> np
 class ImageRecord:
     """One image as a training/inference target.
 
-    boxes:  (G, 4) float32 xyxy original-image pixels, clipped to [0, w-1] x [0, h-1] with
-            boxes that became empty removed (the standard loader's training target).
+    boxes:  (G, 4) float32 xyxy original-image pixels, clipped to [0, w-1] x [0, h-1]. On the
+            train split boxes that became empty are removed (the standard loader's training
+            target); on val/test every box is kept, equal to ``ground_truth()`` row for row
+            (the box rule of ``sgg_bench.data.box_rules``).
     labels: (G,) int64.  attributes: (G, K) int64 or None.
     relations: (R, 3) int64 raw (sub, obj, pred) list re-indexed to the kept boxes
             (relations of removed boxes dropped); duplicates kept.
@@ -116,7 +119,7 @@ class SGGDataset:
     def __init__(self, *, format: str, split: str, root: Path, vocab: DatasetVocabulary, table: SceneGraphTable,
                  to_pixels: Callable[[np.ndarray, int, int], np.ndarray],
                  clip: Callable[[np.ndarray, int, int], np.ndarray],
-                 deduplicate: bool, source_files: Sequence[Path]):
+                 deduplicate: bool, source_files: Sequence[Path], remove_empty_boxes: bool | None = None):
         self.format = format
         self.split = split
         self.root = Path(root)
@@ -125,6 +128,8 @@ class SGGDataset:
         self._to_pixels = to_pixels
         self._clip = clip
         self._deduplicate = deduplicate
+        # Box rule: only training targets drop boxes that are empty after clipping.
+        self.remove_empty_boxes = split == "train" if remove_empty_boxes is None else bool(remove_empty_boxes)
         self.source_files = list(source_files)
 
     def __len__(self) -> int:
@@ -153,7 +158,7 @@ class SGGDataset:
         i = i % len(self)
         table = self.table
         boxes = self._eval_boxes(i)
-        keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+        keep = ~empty_after_clipping(boxes) if self.remove_empty_boxes else np.ones(len(boxes), dtype=bool)
         relations = table.image_relations(i).astype(np.int64)
         kept_index = np.flatnonzero(keep).astype(np.int64)
         if not keep.all():

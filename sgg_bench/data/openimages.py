@@ -9,10 +9,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from numbers import Real
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from sgg_bench.data.box_rules import check_pixel_boxes
 from sgg_bench.data.dataset import SGGDataset, SceneGraphTable, check_split
 from sgg_bench.data.ranges import concat_ranges, counts_to_offsets
 from sgg_bench.data.validate import check_image_files
@@ -72,6 +73,13 @@ class OpenImagesSplit:
         return len(self.widths)
 
 
+def stays_in_image_folder(img_fn: str) -> bool:
+    """True when ``images/<img_fn>.jpg`` cannot leave ``images/`` (sub-folders allowed)."""
+    if "\\" in img_fn or "\0" in img_fn or PurePosixPath(img_fn).is_absolute():
+        return False
+    return all(part not in ("..", "") for part in img_fn.split("/"))
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
@@ -85,6 +93,9 @@ def _check_entry(path: Path, row: int, entry: object) -> None:
             raise DataFormatError(path, f"[{row}].{key}", "this key to be present", "missing")
     if not isinstance(entry["img_fn"], str) or not entry["img_fn"]:
         raise DataFormatError(path, f"[{row}].img_fn", "a non-empty file stem string", repr(entry["img_fn"]))
+    if not stays_in_image_folder(entry["img_fn"]):
+        raise DataFormatError(path, f"[{row}].img_fn", f"a file stem inside the {IMAGE_DIR}/ folder "
+                              "(no absolute path, '..', backslash or NUL)", repr(entry["img_fn"]))
     size = entry["img_size"]
     if not (isinstance(size, list) and len(size) == 2 and all(isinstance(v, int) and not isinstance(v, bool) and v > 0
                                                                for v in size)):
@@ -138,10 +149,8 @@ def parse_openimages_split(path: Path, entries: object, vocab: DatasetVocabulary
     if bad.any():
         fail(bad, box_owner, box_start, "det_labels", f"a 0-based object class in 0..{vocab.num_object_classes - 2}",
              labels_a)
-    # Zero-size boxes are accepted: pixel-rounded OpenImages boxes can degenerate; inverted ones cannot.
-    bad = (boxes_a[:, 2] < boxes_a[:, 0]) | (boxes_a[:, 3] < boxes_a[:, 1])
-    if bad.any():
-        fail(bad, box_owner, box_start, "bbox", "[x1, y1, x2, y2] with x2 >= x1 and y2 >= y1", boxes_a)
+    # Box rule (box_rules.py): finite, within float32, not inverted; zero-size boxes are accepted.
+    check_pixel_boxes(path, boxes_a, lambda k: f"[{int(box_owner[k])}].bbox[{k - int(box_start[box_owner[k]])}]")
     own_boxes = box_counts_a[rel_owner][:, None]
     bad = ((relations_a[:, :2] < 0) | (relations_a[:, :2] >= own_boxes)).any(axis=1)
     if bad.any():
@@ -197,6 +206,10 @@ def open_openimages(root: str | os.PathLike, split: str, *, num_im: int = -1, fi
     files = find_openimages_files(root)
     vocab = load_openimages_vocabulary(files.categories)
     parsed = read_openimages_split(files, split, vocab)
+    if split == "train":
+        # Training needs every split sound: a broken val/test file must fail now, not after training.
+        for other in ("val", "test"):
+            read_openimages_split(files, other, vocab)
     rows = select_openimages_rows(parsed, num_im=num_im, filter_empty_rels=filter_empty_rels)
     table = build_openimages_table(parsed, rows, files.image_dir)
     if check_images:

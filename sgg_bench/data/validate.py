@@ -57,11 +57,28 @@ def check_row_ranges(path: Path, first_key: str, last_key: str, first: np.ndarra
             (int(first[row]), int(last[row])))
 
 
+def check_disjoint_ranges(path: Path, first_key: str, first: np.ndarray, last: np.ndarray, row_name: str) -> None:
+    """No two images may own the same row: non-empty inclusive ranges must not overlap."""
+    images = np.flatnonzero(first >= 0)
+    if len(images) < 2:
+        return
+    order = images[np.argsort(first[images], kind="stable")]
+    overlap = first[order[1:]] <= last[order[:-1]]
+    if overlap.any():
+        k = _first(overlap)
+        a, b = sorted((int(order[k]), int(order[k + 1])))
+        raise DataFormatError(path, f"{first_key}[{b}]",
+                              f"{row_name} rows owned by one image only (image rows {a} and {b} share rows "
+                              f"{int(first[order[k + 1]])}..{int(min(last[order[k]], last[order[k + 1]]))})",
+                              int(first[b]))
+
+
 def validate_vg_arrays(path: Path, *, boxes: np.ndarray, labels: np.ndarray, relationships: np.ndarray,
                        predicates: np.ndarray, first_box: np.ndarray, last_box: np.ndarray,
                        first_rel: np.ndarray, last_rel: np.ndarray, split: np.ndarray,
                        num_object_classes: int, num_predicate_classes: int) -> None:
-    """Check the arrays of a VG150 h5 (``labels``/``predicates`` already flattened to 1-D).
+    """Check the arrays of a VG150 h5 (``labels``/``predicates`` already flattened to 1-D; the
+    box values are checked by ``box_rules.vg_grid_boxes_as_int``).
 
     num_*_classes count the background, so valid labels are 1..num_object_classes - 1.
     """
@@ -73,11 +90,6 @@ def validate_vg_arrays(path: Path, *, boxes: np.ndarray, labels: np.ndarray, rel
         check_shape(path, key, array, (num_img,))
     check_values_in_range(path, "labels", labels, 1, num_object_classes - 1, "an object class")
     check_values_in_range(path, "predicates", predicates, 1, num_predicate_classes - 1, "a predicate class")
-    bad_box = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] <= 0) | (boxes[:, 3] <= 0)
-    if bad_box.any():
-        row = _first(bad_box)
-        raise DataFormatError(path, f"boxes_1024[{row}]", "(cx, cy, w, h) with cx, cy >= 0 and w, h > 0",
-                              boxes[row].tolist())
     bad_split = (split != 0) & (split != 2)
     if bad_split.any():
         row = _first(bad_split)
@@ -89,6 +101,8 @@ def validate_vg_arrays(path: Path, *, boxes: np.ndarray, labels: np.ndarray, rel
         row = _first(rels_without_boxes)
         raise DataFormatError(path, f"img_to_first_rel[{row}]", "-1 for an image without objects (img_to_first_box = -1)",
                               int(first_rel[row]))
+    check_disjoint_ranges(path, "img_to_first_box", first_box, last_box, "object")
+    check_disjoint_ranges(path, "img_to_first_rel", first_rel, last_rel, "relation")
     check_values_in_range(path, "relationships", relationships, 0, num_obj - 1, "global object row indices")
     # Every relation must point to boxes of the image that owns the relation row.
     has_rel = np.flatnonzero(first_rel >= 0)
@@ -115,6 +129,7 @@ def filter_vg_image_data(path: Path, entries: object) -> tuple[np.ndarray, np.nd
     if not isinstance(entries, list):
         raise DataFormatError(path, "top level", "a JSON list of image entries", type(entries).__name__)
     ids, widths, heights, rows = [], [], [], []
+    row_of_id: dict[int, int] = {}
     for row, entry in enumerate(entries):
         if not isinstance(entry, dict):
             raise DataFormatError(path, f"[{row}]", "an object with image_id, width, height", type(entry).__name__)
@@ -126,6 +141,10 @@ def filter_vg_image_data(path: Path, entries: object) -> tuple[np.ndarray, np.nd
                 raise DataFormatError(path, f"[{row}].{key}", "a positive image size in pixels", value)
         if entry["image_id"] in VG_CORRUPTED_IMAGE_IDS:
             continue
+        if entry["image_id"] in row_of_id:
+            raise DataFormatError(path, f"[{row}].image_id", f"an id not already used (row {row_of_id[entry['image_id']]})",
+                                  entry["image_id"])
+        row_of_id[entry["image_id"]] = row
         ids.append(entry["image_id"])
         widths.append(entry["width"])
         heights.append(entry["height"])

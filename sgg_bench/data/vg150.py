@@ -11,10 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
-from sgg_bench.data.dataset import SGGDataset, SceneGraphTable, check_split
+from sgg_bench.data.box_rules import require_integer_dtype, vg_grid_boxes_as_int
+from sgg_bench.data.dataset import SETTINGS_FILE, SGGDataset, SceneGraphTable, check_split
 from sgg_bench.data.ranges import concat_ranges, counts_to_offsets
-from sgg_bench.data.validate import (VG_H5_KEYS, check_image_files, check_vg_image_count,
-                                     filter_vg_image_data, validate_vg_arrays)
+from sgg_bench.data.validate import (VG_H5_KEYS, check_image_files, check_shape, check_values_in_range,
+                                     check_vg_image_count, filter_vg_image_data, validate_vg_arrays)
 from sgg_bench.data.vg_boxes import clip_for_evaluation, decode_boxes, grid_to_pixels
 from sgg_bench.data.vocab import load_vg_vocabulary, read_json
 from sgg_bench.errors import DataFormatError
@@ -24,6 +25,7 @@ IMAGE_DIR = "VG_100K"
 # (h5, dicts) pairs, preferred first: KT's attribute file, then the attribute-free original.
 FILE_PAIRS = (("VG-SGG-with-attri.h5", "VG-SGG-dicts-with-attri.json"), ("VG-SGG.h5", "VG-SGG-dicts.json"))
 SPLIT_FLAG = {"train": 0, "val": 0, "test": 2}
+COLUMN_MEANING = {"labels": "object class ids", "predicates": "predicate class ids", "split": "split flags"}
 
 
 @dataclass(frozen=True)
@@ -79,12 +81,12 @@ class VGArrays:
 
 
 def _column(path: Path, key: str, array: np.ndarray) -> np.ndarray:
-    """(n, 1) or (n,) -> (n,) int64."""
+    """(n, 1) or (n,) integer array -> (n,) int64 (a float column is an error)."""
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
     if array.ndim != 1:
         raise DataFormatError(path, key, "an array of shape (n, 1) or (n,)", tuple(array.shape))
-    return array.astype(np.int64)
+    return require_integer_dtype(path, key, array, COLUMN_MEANING.get(key, "row indices"))
 
 
 def read_vg_h5(path: Path, vocab: DatasetVocabulary) -> VGArrays:
@@ -99,26 +101,37 @@ def read_vg_h5(path: Path, vocab: DatasetVocabulary) -> VGArrays:
         for key in VG_H5_KEYS:
             if key not in handle:
                 raise DataFormatError(path, key, "this key to be present", "missing")
-        raw = {key: handle[key][()] for key in VG_H5_KEYS}
-        attributes = handle["attributes"][()].astype(np.int64) if "attributes" in handle else None
+        raw = {key: np.asarray(handle[key][()]) for key in VG_H5_KEYS}
+        attributes = np.asarray(handle["attributes"][()]) if "attributes" in handle else None
     labels = _column(path, "labels", raw["labels"])
     predicates = _column(path, "predicates", raw["predicates"])
     columns = {key: _column(path, key, raw[key]) for key in
                ("img_to_first_box", "img_to_last_box", "img_to_first_rel", "img_to_last_rel", "split")}
-    boxes = np.asarray(raw["boxes_1024"])
-    relationships = np.asarray(raw["relationships"]).astype(np.int64)
+    check_shape(path, "boxes_1024", raw["boxes_1024"], (len(labels), 4))
+    boxes = vg_grid_boxes_as_int(path, raw["boxes_1024"])
+    relationships = require_integer_dtype(path, "relationships", raw["relationships"], "object row indices")
     validate_vg_arrays(path, boxes=boxes, labels=labels, relationships=relationships, predicates=predicates,
                        first_box=columns["img_to_first_box"], last_box=columns["img_to_last_box"],
                        first_rel=columns["img_to_first_rel"], last_rel=columns["img_to_last_rel"],
                        split=columns["split"], num_object_classes=vocab.num_object_classes,
                        num_predicate_classes=vocab.num_predicate_classes)
-    if attributes is not None and (attributes.ndim != 2 or len(attributes) != len(labels)):
-        raise DataFormatError(path, "attributes", f"an array of shape ({len(labels)}, K)", tuple(attributes.shape))
+    if attributes is not None:
+        attributes = _attributes(path, attributes, len(labels), max(len(vocab.attribute_classes) - 1, 0))
     return VGArrays(grid_boxes=decode_boxes(boxes), labels=labels, attributes=attributes,
                     relationships=relationships, predicates=predicates,
                     first_box=columns["img_to_first_box"], last_box=columns["img_to_last_box"],
                     first_rel=columns["img_to_first_rel"], last_rel=columns["img_to_last_rel"],
                     split=columns["split"])
+
+
+def _attributes(path: Path, attributes: np.ndarray, num_objects: int, num_attributes: int) -> np.ndarray:
+    """(B, K) attribute ids, 0 = padding; ``num_attributes`` excludes background (0 without attributes)."""
+    if attributes.ndim != 2 or len(attributes) != num_objects:
+        raise DataFormatError(path, "attributes", f"an array of shape ({num_objects}, K)", tuple(attributes.shape))
+    attributes = require_integer_dtype(path, "attributes", attributes, "attribute ids, 0 = none")
+    check_values_in_range(path, "attributes", attributes, 0, num_attributes,
+                          "attribute ids of the dicts file (0 = none)")
+    return attributes
 
 
 def select_vg_images(arrays: VGArrays, split: str, *, num_im: int = -1, num_val_im: int = 5000,
@@ -140,6 +153,18 @@ def select_vg_images(arrays: VGArrays, split: str, *, num_im: int = -1, num_val_
     elif num_val_im > 0 and split == "train":
         rows = rows[num_val_im:]
     return rows
+
+
+def check_num_val_im(root: Path, arrays: VGArrays, num_val_im: int, *, num_im: int = -1,
+                     filter_empty_rels: bool = True) -> None:
+    """val is carved out of train: ``num_val_im`` must leave train at least one image."""
+    train_rows = select_vg_images(arrays, "train", num_im=num_im, num_val_im=0, filter_empty_rels=filter_empty_rels)
+    if num_val_im > 0 and num_val_im >= len(train_rows):
+        raise DataFormatError(
+            Path(root) / SETTINGS_FILE, "num_val_im",
+            f"fewer than the {len(train_rows)} train images (split flag 0, after filtering), since val is carved "
+            "out of train and train would be left empty; set num_val_im in this file or pass a smaller value",
+            num_val_im)
 
 
 def overlapping_relations(grid_boxes: np.ndarray, subject_rows: np.ndarray, object_rows: np.ndarray) -> np.ndarray:
@@ -204,6 +229,8 @@ def open_vg150(root: str | os.PathLike, split: str, *, num_val_im: int = 5000, n
                filter_duplicate_rels: bool = True, check_images: bool = True) -> SGGDataset:
     """One VG150 split; ``filter_non_overlap``/``filter_duplicate_rels`` act on train only."""
     files, vocab, arrays, (ids, widths, heights, json_rows) = load_vg150(root)
+    if split in ("train", "val"):
+        check_num_val_im(files.root, arrays, num_val_im, num_im=num_im, filter_empty_rels=filter_empty_rels)
     rows = select_vg_images(arrays, split, num_im=num_im, num_val_im=num_val_im, filter_empty_rels=filter_empty_rels)
     table = build_vg_table(arrays, rows, image_ids=ids, widths=widths, heights=heights, image_dir=files.image_dir,
                            filter_non_overlap=filter_non_overlap and split == "train")

@@ -30,8 +30,13 @@ def read_json(path: str | os.PathLike) -> Any:
         raise DataFormatError(path, f"line {exc.lineno} column {exc.colno}", "valid JSON", exc.msg) from None
 
 
-def _indexed_names(path: Path, mapping: Any, key: str) -> list[str]:
-    """``{"1": name, ..., "N": name}`` -> ``[__background__, name_1, ..., name_N]``."""
+def _indexed_names(path: Path, mapping: Any, key: str, allow_empty: bool = False) -> list[str]:
+    """``{"1": name, ..., "N": name}`` -> ``[__background__, name_1, ..., name_N]``.
+
+    ``allow_empty``: ``{}`` gives ``[]`` (custom data without attributes, which KT's loader accepts).
+    """
+    if allow_empty and isinstance(mapping, dict) and not mapping:
+        return []
     if not isinstance(mapping, dict) or not mapping:
         raise DataFormatError(path, key, "a non-empty mapping from '1'..'N' to names", type(mapping).__name__)
     names = [BACKGROUND] * (len(mapping) + 1)
@@ -49,7 +54,10 @@ def _indexed_names(path: Path, mapping: Any, key: str) -> list[str]:
 
 
 def load_vg_vocabulary(path: str | os.PathLike) -> DatasetVocabulary:
-    """Read ``VG-SGG-dicts-with-attri.json`` or ``VG-SGG-dicts.json`` (attributes optional)."""
+    """Read ``VG-SGG-dicts-with-attri.json`` or ``VG-SGG-dicts.json``.
+
+    Attributes are optional: absent or empty ``idx_to_attribute`` gives ``attribute_classes == []``.
+    """
     path = Path(path)
     data = read_json(path)
     if not isinstance(data, dict):
@@ -57,7 +65,8 @@ def load_vg_vocabulary(path: str | os.PathLike) -> DatasetVocabulary:
     for key in ("idx_to_label", "idx_to_predicate"):
         if key not in data:
             raise DataFormatError(path, key, "this key to be present", "missing")
-    attributes = _indexed_names(path, data["idx_to_attribute"], "idx_to_attribute") if "idx_to_attribute" in data else []
+    attributes = (_indexed_names(path, data["idx_to_attribute"], "idx_to_attribute", allow_empty=True)
+                  if "idx_to_attribute" in data else [])
     return DatasetVocabulary(object_classes=_indexed_names(path, data["idx_to_label"], "idx_to_label"),
                              predicate_classes=_indexed_names(path, data["idx_to_predicate"], "idx_to_predicate"),
                              attribute_classes=attributes)

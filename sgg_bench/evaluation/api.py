@@ -176,7 +176,7 @@ def evaluate_predictions(predictions_path: str | os.PathLike, dataset_root: str 
             raise DataFormatError(predictions_path, "attrs/num_obj_classes",
                                   f"{vocab.num_object_classes} (the dataset's objects + background)",
                                   predictions.num_obj_classes)
-        zeroshot_rows = _resolve_zeroshot(zeroshot, dataset_root)
+        zeroshot_rows = _resolve_zeroshot(zeroshot, dataset_root, vocab)
         if longtail and options.get("predicate_counts") is None and options.get("longtail_groups") is None:
             counts, note = _training_predicate_counts(dataset_root)
             if counts is not None:
@@ -201,7 +201,7 @@ def evaluate_predictions(predictions_path: str | os.PathLike, dataset_root: str 
     return result
 
 
-def _resolve_zeroshot(zeroshot, dataset_root) -> np.ndarray | None:
+def _resolve_zeroshot(zeroshot, dataset_root, vocab) -> np.ndarray | None:
     if zeroshot is None:
         return None
     if isinstance(zeroshot, str) and zeroshot == "derive":
@@ -209,7 +209,8 @@ def _resolve_zeroshot(zeroshot, dataset_root) -> np.ndarray | None:
         return derive_zeroshot_triplets(dataset_root)
     if isinstance(zeroshot, (str, os.PathLike)):
         from sgg_bench.data.zeroshot import load_zeroshot_list
-        return load_zeroshot_list(zeroshot)
+        return load_zeroshot_list(zeroshot, num_object_classes=vocab.num_object_classes,
+                                  num_predicate_classes=vocab.num_predicate_classes)
     return np.asarray(zeroshot, dtype=np.int64).reshape(-1, 3)
 
 

@@ -94,3 +94,24 @@ def test_package_import_is_light():
             "assert 'sgg_bench.data.synthetic' not in sys.modules; assert 'h5py' not in sys.modules; "
             "sgg_bench.data.open_dataset; assert 'sgg_bench.data.synthetic' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_convert_rejects_unknown_direction_and_same_folder(tmp_path, capsys):
+    root = write_vg_folder(tmp_path / "vg", settings={"num_val_im": 1})
+    assert main(["data", "convert", str(root), "--from", "vg-json", "--to", "coco-rel", "--out", str(tmp_path / "o")]) == 2
+    assert "no converter from 'vg-json' to 'coco-rel'" in capsys.readouterr().err
+    assert main(["data", "convert", str(root), "--from", "vg150", "--out", str(root)]) == 2
+    assert "--out must differ from the source folder" in capsys.readouterr().err
+    assert main(["data", "convert", str(tmp_path / "absent"), "--from", "coco-rel", "--out", str(tmp_path / "o")]) == 2
+    assert "absent does not exist" in capsys.readouterr().err
+
+
+def test_convert_summary_text(tmp_path, capsys):
+    root = write_vg_folder(tmp_path / "vg", settings={"num_val_im": 1})
+    assert main(["data", "convert", str(root), "--from", "vg150", "--out", str(tmp_path / "coco")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    # standard splits: train 13, 14, 17, 18 | val 10 | test 15 -> 6 images, 15 objects, 13 relations;
+    # left out: 11 (no relation), 12 (no box), 16 (no relation) with their 2 objects
+    assert out[1] == "  kept: 6 images, 15 objects, 13 relations"
+    assert "    3 images: image without objects or relations (left out by the standard splits)" in out
+    assert "    2 objects: image without objects or relations (left out by the standard splits)" in out

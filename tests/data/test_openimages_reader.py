@@ -46,14 +46,16 @@ def test_test_ground_truth_clipped_without_removal(oi):
     assert test[0].training_relations(np.random.default_rng(0)).tolist() == [[0, 1, 1], [0, 1, 1], [1, 0, 2]]
 
 
-def test_record_removes_empty_boxes_and_remaps_relations(tmp_path):
+def test_train_record_removes_empty_boxes_test_record_keeps_them(tmp_path):
     entry = {"bbox": [[5, 5, 5, 9], [0, 0, 4, 4], [1, 1, 3, 3]], "det_labels": [0, 1, 2],
              "rel": [[0, 1, 0], [1, 2, 1]], "img_size": [10, 10], "img_fn": "hhh"}
-    root = write_openimages_folder(tmp_path / "oi", test=[entry])
+    root = write_openimages_folder(tmp_path / "oi", train=[entry], test=[entry])
     test = open_dataset(root, "test")
     gt = test.ground_truth()[0]
     assert gt.boxes.shape == (3, 4) and gt.relations.tolist() == [[0, 1, 1], [1, 2, 2]]
-    record = test[0]
+    np.testing.assert_array_equal(test[0].boxes, gt.boxes)
+    assert test[0].relations.tolist() == [[0, 1, 1], [1, 2, 2]] and test[0].gt_box_index.tolist() == [0, 1, 2]
+    record = open_dataset(root, "train")[0]
     np.testing.assert_array_equal(record.boxes, [[0, 0, 4, 4], [1, 1, 3, 3]])
     assert record.labels.tolist() == [2, 3]
     assert record.relations.tolist() == [[0, 1, 2]]

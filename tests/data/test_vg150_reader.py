@@ -9,7 +9,7 @@ import pytest
 
 from sgg_bench.data import load_ground_truth, open_dataset
 from sgg_bench.data.dataset import deduplicate_relations
-from sgg_bench.errors import ConfigError
+from sgg_bench.errors import ConfigError, DataFormatError
 from sgg_data_builders import IMAGE_DATA, write_vg_folder
 
 
@@ -53,7 +53,7 @@ def test_train_records_value_by_value(vg):
     assert r14.attributes.shape == (4, 10)
 
 
-def test_val_record_drops_box_clipped_empty_but_ground_truth_keeps_it(vg):
+def test_box_clipped_empty_kept_in_val_record_and_ground_truth_dropped_from_train(vg):
     val = open_dataset(vg, "val", num_val_im=1)
     gt = val.ground_truth()[0]
     # id 10, 200x100 (x0.1953125): box 0 (cx 60, w 101) decodes to [9, 15, 110, 25]; box 2 lies at
@@ -64,7 +64,14 @@ def test_val_record_drops_box_clipped_empty_but_ground_truth_keeps_it(vg):
     assert gt.labels.tolist() == [1, 2, 3]
     assert gt.relations.tolist() == [[0, 1, 1], [2, 0, 2]]
     assert (gt.image_id, gt.width, gt.height) == (10, 200, 100)
-    record = val[0]
+    record = val[0]                   # val/test records are the ground truth row for row (box rule)
+    np.testing.assert_array_equal(record.boxes, gt.boxes)
+    assert record.gt_box_index.tolist() == [0, 1, 2]
+    assert record.relations.tolist() == [[0, 1, 1], [2, 0, 2]]
+    assert record.attributes.shape == (3, 10)
+    # The same image as a training target (num_val_im=0 puts it in train): the empty box goes.
+    train = open_dataset(vg, "train", num_val_im=0)
+    record = train[list(train.image_ids).index(10)]
     np.testing.assert_array_equal(record.boxes, gt.boxes[:2])
     assert record.gt_box_index.tolist() == [0, 1]
     assert record.relations.tolist() == [[0, 1, 1]]          # relation of the removed box dropped
@@ -128,8 +135,13 @@ def test_num_im_truncates_before_val(vg):
 
 def test_num_val_im_default_and_settings_file(tmp_path):
     plain = write_vg_folder(tmp_path / "plain")
-    assert ids(open_dataset(plain, "val")) == [10, 13, 14, 17, 18]    # default 5000 swallows everything
-    assert ids(open_dataset(plain, "train")) == []
+    # The default 5000 would swallow all 5 train images: rejected rather than an empty train split.
+    for split in ("val", "train"):
+        with pytest.raises(DataFormatError, match=r"sgg-bench\.json: num_val_im: expected fewer than the 5 train "
+                                                  r"images .*, found 5000"):
+            open_dataset(plain, split)
+    assert ids(open_dataset(plain, "test")) == [15]                    # test does not depend on num_val_im
+    assert ids(open_dataset(plain, "val", num_val_im=4)) == [10, 13, 14, 17]
     configured = write_vg_folder(tmp_path / "configured", settings={"num_val_im": 2})
     assert ids(open_dataset(configured, "val")) == [10, 13]
     assert ids(open_dataset(configured, "train")) == [14, 17, 18]

@@ -21,9 +21,10 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from sgg_bench.commands.train import resolve_config  # noqa: E402
+from sgg_bench.runs.configs import resolve_run_config as resolve_config  # noqa: E402
 from sgg_bench.engine.loader import SceneGraphBatches  # noqa: E402
-from sgg_bench.engine.pipeline import build_relation_model, open_split  # noqa: E402
+from sgg_bench.runs.relation import build_relation_model  # noqa: E402
+from sgg_bench.runs.splits import open_split  # noqa: E402
 from sgg_bench.engine.schedule import build_optimizer  # noqa: E402
 
 

@@ -1,7 +1,7 @@
 """Train the ``tiny`` detector on the synthetic dataset and report seconds per iteration and
 test-split detection mAP / AP50 (docs/BENCHMARKS.md, "Detector").
 
-    python benchmarks/detector_tiny.py --size default --threads 2 [--config configs/detector/synth.yaml]
+    python benchmarks/detector_tiny.py --size default --threads 2 [--config EXTRA.yaml]
         [--iters N] [--out DIR] [detector.args.min_size=192 solver.base_lr=0.02 ...]
 
 Generates ``datasets/synth-<size>`` (or reuses it) and writes a run folder under ``--out``.
@@ -18,15 +18,15 @@ from pathlib import Path
 
 import torch
 
-from sgg_bench.config import load_config
+from sgg_bench.runs.configs import resolve_run_config
 from sgg_bench.data.synthetic import generate_synthetic
-from sgg_bench.detector.training import train_detector
+from sgg_bench.runs.detector import train_detector
 
 
 def score_checkpoint(cfg, checkpoint: str) -> int:
     from sgg_bench.data import open_dataset
     from sgg_bench.detector import build_detector
-    from sgg_bench.detector.training import evaluate_detector
+    from sgg_bench.runs.detector import evaluate_detector
 
     test_set = open_dataset(cfg.dataset.root, "test", num_val_im=None)
     detector = build_detector(cfg.detector.name, num_classes=test_set.vocab.num_object_classes, weights=checkpoint,
@@ -42,7 +42,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="small", choices=["tiny", "small", "default"])
     parser.add_argument("--data", default=None, help="synthetic dataset folder (default datasets/synth-<size>)")
-    parser.add_argument("--config", default="configs/detector/synth.yaml", help="detector config ('' = defaults)")
+    parser.add_argument("--config", default=None, help="an extra config layer over the shipped synth detector config")
     parser.add_argument("--iters", type=int, default=None, help="default: the config's solver.max_iter")
     parser.add_argument("--batch", type=int, default=None, help="default: the config's solver.ims_per_batch")
     parser.add_argument("--threads", type=int, default=2)
@@ -62,7 +62,8 @@ def main() -> int:
                  "solver.val_period=0", "detector.name=tiny"]
     overrides += [f"solver.max_iter={args.iters}"] if args.iters else []
     overrides += [f"solver.ims_per_batch={args.batch}"] if args.batch else []
-    cfg = load_config(args.config or None, overrides + list(args.overrides))
+    cfg = resolve_run_config(model="detector", dataset="synth", config=args.config,
+                             overrides=overrides + list(args.overrides))
     if args.score:
         return score_checkpoint(cfg, args.score)
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="detector-bench-"))

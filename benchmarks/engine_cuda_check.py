@@ -19,11 +19,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sgg_bench.commands.train import resolve_config  # noqa: E402
+from sgg_bench.runs.configs import resolve_run_config as resolve_config  # noqa: E402
 from sgg_bench.engine.checkpoint import load_checkpoint  # noqa: E402
 from sgg_bench.engine.hooks import Hook  # noqa: E402
 from sgg_bench.engine.loader import SceneGraphBatches  # noqa: E402
-from sgg_bench.engine.pipeline import build_relation_model, open_split  # noqa: E402
+from sgg_bench.runs.relation import build_relation_model  # noqa: E402
+from sgg_bench.runs.splits import open_split  # noqa: E402
 from sgg_bench.engine.schedule import WarmupMultiStepLR, build_optimizer  # noqa: E402
 from sgg_bench.engine.trainer import Trainer, seed_everything  # noqa: E402
 

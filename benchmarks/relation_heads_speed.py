@@ -5,7 +5,7 @@ Usage:
         [--heads frequency imp motifs] [--modes predcls sgcls sgdet] [--images 32]
 
 Model: ``tiny`` detector (random weights unless --detector-weights; at most --detections boxes,
-so a random detector puts SGDet at its worst case) frozen in DetectorFeatures,
+so a random detector puts SGDet at its worst case) frozen (RelationFeatures with frozen extractors),
 plus each head with the small synthetic-config sizes. Images come from the dataset's train
 split when --dataset is given, else random toy scenes (8 boxes, 6 relations, 192x256 px).
 Reports the best of --passes timed passes after one full warm-up pass; a "train step" is forward +
@@ -19,7 +19,7 @@ import time
 import torch
 
 from sgg_bench.detector import build_detector, load_weights
-from sgg_bench.detector.features import DetectorFeatures
+from sgg_bench.modeling.features import RelationFeatures
 from sgg_bench.modeling.build import build_scene_graph_model
 from sgg_bench.structures import DatasetVocabulary
 
@@ -100,7 +100,7 @@ def main() -> None:
             detector = build_detector("tiny", num_classes=num_obj, box_detections_per_img=args.detections)
             if args.detector_weights:
                 load_weights(detector, args.detector_weights)
-            model = build_scene_graph_model(features=DetectorFeatures(detector), head_name=head, vocab=vocab,
+            model = build_scene_graph_model(features=RelationFeatures(detector, freeze=True, rect_masks=False), head_name=head, vocab=vocab,
                                             mode=mode, freq_log_prior=prior, head_args=SMALL_HEAD_ARGS[head])
             train_rate = float("nan")
             if model.requires_training:

@@ -23,7 +23,7 @@ run() {  # run-name head mode [overrides...]
 }
 launch() { if [ "$PARALLEL" = 1 ]; then run "$@" & else run "$@"; fi; }
 for head in frequency imp motifs; do for mode in predcls sgcls sgdet; do launch "$head-$mode" $head $mode; done; done
-launch imp-predcls-nobias imp predcls model.head_args.use_frequency_bias=false
+launch imp-predcls-bias imp predcls model.head_args.use_frequency_bias=true
 
 launch motifs-predcls-short motifs predcls solver.max_iter=1000 "solver.steps=[750]"
 wait

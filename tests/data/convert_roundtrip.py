@@ -37,25 +37,18 @@ def dropped(report: dict) -> dict[tuple[str, str], int]:
 
 
 def train_and_evaluate_frequency(dataset_root: Path, tmp_path: Path, *, dataset: str = "vg") -> dict:
-    """Train the frequency baseline (PredCls) on ``dataset_root`` with today's CLI, then score its
-    predictions with ``sgg-bench eval``; returns the evaluation result (``--json``).
+    """Train the frequency baseline (PredCls) on ``dataset_root`` through the CLI, then score its
+    predictions with ``sgg-bench eval``; returns the evaluation result.
 
-    Today's ``train`` needs a detector for every relation model: a 2-iteration tiny one is trained first.
+    Relation runs on a real-format dataset need a detector: a 2-iteration tiny one is trained first.
     """
-    from sgg_bench.config import configs_root
     outputs = tmp_path / "outputs"
-    config = tmp_path / "frequency.yaml"
-    config.write_text(f"_base_: {configs_root() / '_base_' / (dataset + '.yaml')}\n"
-                      "model: {head: frequency, mode: predcls, head_args: {}}\nsolver: {max_iter: 0}\n")
     fast = ["detector.name=tiny", "dataset.num_val_im=null", "solver.ims_per_batch=2", "solver.val_period=0",
             "solver.log_period=1", "test.ims_per_batch=2", "model.args.pairs_per_image=8"]
-    detector_config = tmp_path / "detector.yaml"
-    detector_config.write_text(f"_base_: {configs_root() / '_base_' / (dataset + '.yaml')}\n")
-    assert main(["train", "--model", "detector", "--dataset", dataset, "--config", str(detector_config),
-                 "--output-root", str(outputs), f"dataset.root={dataset_root}", *fast, "solver.max_iter=2",
-                 "solver.checkpoint_period=2"]) == 0
-    assert main(["train", "--model", "frequency", "--dataset", dataset, "--config", str(config),
-                 "--output-root", str(outputs), f"dataset.root={dataset_root}", *fast]) == 0
+    assert main(["train", "--model", "detector", "--dataset", dataset, "--output-root", str(outputs),
+                 f"dataset.root={dataset_root}", *fast, "solver.max_iter=2", "solver.checkpoint_period=2"]) == 0
+    assert main(["train", "--model", "frequency", "--dataset", dataset, "--output-root", str(outputs),
+                 f"dataset.root={dataset_root}", *fast]) == 0
     predictions = outputs / dataset / "frequency-predcls" / "predictions.h5"
     out = tmp_path / "result.json"
     assert main(["eval", "--predictions", str(predictions), "--dataset", str(dataset_root), "--out", str(out)]) == 0

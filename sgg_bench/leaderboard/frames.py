@@ -10,8 +10,8 @@
           [0, 100] %), text (the number shown: reported rows exactly as published).
 
 Records of the same kind, dataset, split, protocol, mode, model and setting that differ in
-``provenance.seed`` form one row. When two of them share a seed (or one has none) they cannot
-be told apart as seeds: each keeps its own row and a notice says why.
+``provenance.seed`` form one row. When two of them share a seed or a run_id (or one has no
+seed) they cannot be told apart as seeds: each keeps its own row and a notice says why.
 """
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ from sgg_bench.leaderboard.published import ReportedRow
 USER, REFERENCE, REPORTED = "user", "reference", "reported"
 GROUP_KEYS = ["kind", "dataset", "split", "protocol", "mode", "model", "setting"]
 _ROW_FIELDS = ["kind", "dataset", "protocol", "mode", "split", "model", "setting", "row_anchor",
-               "source_label", "source_detail", "note", "head"]
+               "source_label", "source_short", "source_detail", "note", "head"]
 
 
 @dataclasses.dataclass
@@ -68,7 +68,7 @@ def _item_frames(entries: Sequence[Entry], reported: Sequence[ReportedRow]):
         items.append(dict(item=item, kind=REPORTED if is_reported else entry.origin, dataset=record["dataset"],
                           protocol=record["protocol"], mode=record["mode"], split=record["split"],
                           model=record["model"], setting=record.get("setting", ""), run_id=record["run_id"],
-                          seed=provenance.get("seed"), anchor=entry.anchor, row_anchor="", source_label=source,
+                          seed=provenance.get("seed"), anchor=entry.anchor, row_anchor="", source_label=source, source_short=source,
                           source_detail=source, note="", head="" if is_reported else record["model"].lower(),
                           entry=entry))
         ties = record.get("tie_ranges") or {}
@@ -87,13 +87,14 @@ def _item_frames(entries: Sequence[Entry], reported: Sequence[ReportedRow]):
         item = len(items)
         items.append(dict(item=item, kind=REPORTED, dataset=row.dataset, protocol=row.protocol, mode=row.mode,
                           split=row.split, model=row.model, setting="", run_id="", seed=None, anchor=row.anchor,
-                          row_anchor=row.row_anchor, source_label=row.source_label,
+                          row_anchor=row.row_anchor, source_label=row.source_label, source_short=row.source_short,
                           source_detail=row.source_detail, note=row.note or "", head=row.head or "", entry=None))
         for key, percent in row.values.items():
             values.append(dict(item=item, metric=key, value=float(percent), text=row.texts[key], low=math.nan,
                                high=math.nan, out_of_range=not 0.0 <= percent <= 100.0))
     frame = pd.DataFrame(items, columns=["item", "kind", "dataset", "protocol", "mode", "split", "model",
                                          "setting", "run_id", "seed", "anchor", "row_anchor", "source_label",
+                                         "source_short",
                                          "source_detail", "note", "head", "entry"])
     frame["seed"] = pd.Series([i["seed"] for i in items], dtype=object)  # keep ints exact, None as None
     long = pd.DataFrame(values, columns=["item", "metric", "value", "text", "low", "high", "out_of_range"])
@@ -107,11 +108,12 @@ def _board_ids(items: pd.DataFrame, notices: list[str]) -> pd.Series:
     for key, group in runs.groupby(GROUP_KEYS, sort=False):
         if len(group) == 1:
             continue
-        seeds = list(group["seed"])
-        if any(seed is None for seed in seeds) or len(set(seeds)) < len(seeds):
+        seeds, run_ids = list(group["seed"]), list(group["run_id"])
+        if any(seed is None for seed in seeds) or len(set(seeds)) < len(seeds) or len(set(run_ids)) < len(run_ids):
             files = ", ".join(str(entry.path) for entry in group["entry"])
+            why = "a run_id repeats" if len(set(run_ids)) < len(run_ids) else f"seeds {seeds} are not distinct"
             notices.append(f"not averaged ({files}): same {'/'.join(str(k) for k in key[1:] if k)} "
-                           f"but seeds {seeds} are not distinct; each is shown as its own row")
+                           f"but {why}; each is shown as its own row")
             continue
         ids[group.index] = f"g{group.index[0]}"
     return ids

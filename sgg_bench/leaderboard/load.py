@@ -76,8 +76,9 @@ def read_checked(path: Path) -> dict:
         raise DataFormatError(path, "file", "valid JSON", str(exc)) from None
     except RecursionError:
         raise DataFormatError(path, "file", f"JSON nested at most {MAX_NESTING} levels deep", "deeper") from None
-    except ValueError as exc:  # e.g. an integer literal with more digits than Python converts
-        raise DataFormatError(path, "file", "JSON numbers of ordinary size", str(exc)) from None
+    except ValueError as exc:  # an integer literal with more digits than Python converts
+        raise DataFormatError(path, "file", "JSON numbers of ordinary size",
+                              f"a number too long to read ({str(exc).split(':')[0].split(';')[0]})") from None
     if nesting_depth(record) > MAX_NESTING:
         raise DataFormatError(path, "file", f"JSON nested at most {MAX_NESTING} levels deep", "deeper")
     try:

@@ -50,6 +50,7 @@ class ReportedRow:
     anchor: str                  # HTML id of the source block
     row_anchor: str              # HTML id of the row itself (our runs of the same head link here)
     source_label: str            # short: "KT · METRICS.md §1.1–§1.5"
+    source_short: str            # shortest: "KT §1.1–§1.5" (links from our rows)
     source_detail: str           # full: "owner/repo · METRICS.md §1.1–§1.5"
     note: str | None = None      # caveat shown under the model name
     head: str | None = None      # our head of the same model (``HEAD_ROW_NAMES``)
@@ -85,6 +86,7 @@ def load_published(path: str | os.PathLike = PUBLISHED_PATH) -> tuple[list[Repor
         anchor = f"src-{block_id}"
         where_in_file = f"{source['file']} {source.get('sections', '')}".strip()
         label = f"{source.get('short') or source['repo']} · {where_in_file}"
+        short = f"{source.get('short') or source['repo']} {source.get('sections', '')}".strip()
         detail = f"{source['repo']} · {where_in_file}"
         sources.append(dict(anchor=anchor, repo=source["repo"], file=source["file"],
                             sections=source.get("sections", ""), setting=block.get("setting", ""),
@@ -102,6 +104,7 @@ def load_published(path: str | os.PathLike = PUBLISHED_PATH) -> tuple[list[Repor
             rows.append(ReportedRow(model=model, mode=mode, dataset=dataset, protocol=protocol, split=split,
                                     values=values, texts=texts, anchor=anchor,
                                     row_anchor=run_anchor(f"{block_id}-{model}-{mode}", prefix="rep"),
-                                    source_label=label, source_detail=detail, note=row.get("note"),
+                                    source_label=label, source_short=short, source_detail=detail,
+                                    note=row.get("note"),
                                     head=head_of(model)))
     return rows, sources

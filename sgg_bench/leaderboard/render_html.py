@@ -18,7 +18,8 @@ import yaml
 
 from sgg_bench.leaderboard.charts import pick_k, predicate_recall_svg
 from sgg_bench.leaderboard.load import USER, Entry
-from sgg_bench.leaderboard.tables import BoardTable, Cell, Panel, dataset_label, MODE_LABELS, PROTOCOL_LABELS
+from sgg_bench.leaderboard.tables import (MODE_LABELS, PROTOCOL_LABELS, BoardTable, Cell, Panel, ReportedLink,
+                                          dataset_label)
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _MODEL_WIDTH = 236   # px; with 15 number columns the widest table is 1166 px (fits 1280 px screens)
@@ -193,14 +194,21 @@ def _row(table: BoardTable, panel: Panel, board: str, row: Any, anchored: set[st
     if row.note:
         cells.append(f'<span class="note">⚑ {escape(row.note)}</span>')
     if row.links:
-        links = " · ".join(f'<a href="#{escape(anchor)}" title="{escape(title)}">{escape(text)}</a>'
-                           for anchor, text, title in row.links)
-        cells.append(f'<span class="paper">paper: {links}</span>')
+        cells.append(f'<span class="paper">paper: {_paper_links(row.links)}</span>')
     cells.append("</th>")
     for column in panel.columns:
         cells.append(_value_cell(table.cell(board, column.key), column.key, row.n))
     cells.append("</tr>")
     return "".join(cells)
+
+
+def _paper_links(links: Sequence[ReportedLink]) -> str:
+    """Links to reported rows, grouped by source: "KT §1.1–§1.5 IMP · MS §2.1 IMP, bias, IMP, no bias"."""
+    groups: dict[str, list[str]] = {}
+    for link in links:
+        groups.setdefault(link.source, []).append(
+            f'<a href="#{escape(link.anchor)}" title="{escape(link.title)}">{escape(link.model)}</a>')
+    return " · ".join(f'{escape(source)} {", ".join(items)}' for source, items in groups.items())
 
 
 def _value_cell(cell: Cell | None, key: str, row_n: int) -> str:

@@ -3,8 +3,8 @@ with pandas (``DataFrame.to_markdown``, ``DataFrame.to_csv``).
 
 Markdown: every text cell and heading escapes HTML (``& < >`` as entities) and Markdown syntax
 (``\\ ` * _ [ ] ( ) | ! ~ #`` with a backslash), and line breaks become spaces, so a record can
-neither inject HTML nor a link. CSV: standard quoting (a cell with a comma, quote, CR or LF is
-quoted) and a text cell starting with ``= + - @``, tab or CR gets a leading ``'`` so spreadsheets
+neither inject HTML nor a link. CSV: RFC 4180 (CRLF line ends; a cell with a comma, quote, CR or LF
+is quoted) and a text cell starting with ``= + - @``, tab or CR gets a leading ``'`` so spreadsheets
 never run it as a formula.
 """
 from __future__ import annotations
@@ -57,8 +57,11 @@ def panel_frame(table: BoardTable, panel) -> pd.DataFrame:
 
 
 def render_csv(tables: Sequence[BoardTable]) -> str:
-    """One CSV row per table row; metric columns = every column used by any table."""
-    return export_frame(tables).to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    """One CSV row per table row; metric columns = every column used by any table.
+
+    Lines end in CRLF (RFC 4180): the csv writer quotes a cell holding any character of the line
+    terminator, so with CRLF both a lone CR and a lone LF inside a cell are quoted."""
+    return export_frame(tables).to_csv(index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
 
 
 def export_frame(tables: Sequence[BoardTable]) -> pd.DataFrame:

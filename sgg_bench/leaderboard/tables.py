@@ -85,6 +85,13 @@ class Panel:
     rows: list[str]  # board ids of the table's rows with a value in at least one of the columns
 
 
+class ReportedLink(NamedTuple):
+    anchor: str  # id of the reported row
+    source: str  # "KT §1.1–§1.5"
+    model: str   # the row's name in the source
+    title: str
+
+
 class Cell(NamedTuple):
     mean: float
     sd: float          # NaN when fewer than two values
@@ -162,7 +169,7 @@ def build_tables(frames: BoardFrames) -> list[BoardTable]:
 
 
 def _reported_links(rows: pd.DataFrame) -> pd.Series:
-    """Per run row: the reported rows of its head's paper, same mode first ((anchor, label, title) list)."""
+    """Per run row: the reported rows of its head's paper in the same mode (any mode when it has none)."""
     reported = rows[(rows["kind"] == REPORTED) & (rows["head"] != "") & (rows["row_anchor"] != "")]
     links = []
     for row in rows.itertuples():
@@ -172,15 +179,17 @@ def _reported_links(rows: pd.DataFrame) -> pd.Series:
         same_head = reported[reported["head"] == row.head]
         chosen = same_head[same_head["mode"] == row.mode]
         chosen = chosen if not chosen.empty else same_head
-        links.append([(r.row_anchor, f"{r.source_label.split(' · ')[0]} {r.model}",
-                       f"reported: {r.model} ({MODE_LABELS.get(r.mode, r.mode)}), {r.source_detail}")
+        links.append([ReportedLink(r.row_anchor, r.source_short, r.model,
+                                   f"reported: {r.model} ({MODE_LABELS.get(r.mode, r.mode)}), {r.source_detail}")
                       for r in chosen.itertuples()])
     return pd.Series(links, index=rows.index, dtype=object)
 
 
 def _order(members: pd.DataFrame, cells: pd.DataFrame, protocol: str) -> pd.DataFrame:
     headline = ("score_wtd", "oi/R@50", "R@50") if protocol == "oi" else ("R@50", "mR@50")
-    means = cells["mean"].unstack("metric") if not cells.empty else pd.DataFrame(index=members.index)
+    # Values outside [0, 100] % never rank a row, here either.
+    ranked_means = cells["mean"].where(~cells["out_of_range"].astype(bool))
+    means = ranked_means.unstack("metric") if not cells.empty else pd.DataFrame(index=members.index)
     ranked = members.assign(_kind=(members["kind"] == REPORTED).astype(int),
                             _kind_order=members["kind"].map({"user": 0, "reference": 1}).fillna(2),
                             _position=range(len(members)))
@@ -200,19 +209,19 @@ def _order(members: pd.DataFrame, cells: pd.DataFrame, protocol: str) -> pd.Data
 
 def _mark_best(cells: pd.DataFrame) -> None:
     """Add ``best`` and ``noise`` columns in place (rule in the module docstring)."""
-    cells["best"] = False
-    cells["noise"] = False
     if cells.empty:
+        cells["best"] = cells["noise"] = pd.Series(dtype=bool)
         return
+    ranked = ~cells["out_of_range"].astype(bool)
+    metric = cells.index.get_level_values("metric")
+    shown = cells["mean"].round(2).where(ranked)
+    leader = ranked & (shown == shown.groupby(metric).transform("max"))
     low, high = interval(cells)
-    for _, group in cells[~cells["out_of_range"]].groupby(level="metric", sort=False):
-        shown = group["mean"].round(2)
-        leaders = group.index[shown == shown.max()]
-        others = group.index[shown < shown.max()]
-        if len(others) and high[others].max() >= low[leaders].min():
-            cells.loc[leaders, "noise"] = True
-        else:
-            cells.loc[leaders, "best"] = True
+    leader_low = low.where(leader).groupby(metric).transform("min")
+    others_high = high.where(ranked & ~leader).groupby(metric).transform("max")
+    contested = (others_high >= leader_low).fillna(False).astype(bool)  # NaN: no other row
+    cells["best"] = leader & ~contested
+    cells["noise"] = leader & contested
 
 
 def _panels_for(rows: pd.DataFrame, cells: pd.DataFrame) -> list[Panel]:

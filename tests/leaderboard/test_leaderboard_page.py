@@ -172,3 +172,37 @@ def test_reported_record_in_results_folder_gets_a_source_block(tmp_path):
     assert row.find("span", cls="badge").text == "reported"
     block = doc.find(id=row.find("a", cls="name").attrs["href"][1:])
     assert block is not None and "Some et al. 2024, Table 2" in block.text
+
+
+def test_our_rows_link_to_the_reported_rows_of_their_model(tmp_path):
+    runs = [make_record("synth-imp", model="imp", mode="predcls"),
+            make_record("synth-bgnn", model="bgnn", mode="predcls"),   # BGNN is reported for SGDet only
+            make_record("synth-freq", model="frequency", mode="predcls")]  # no reported rows
+    _, _, doc = _build(tmp_path, *runs)
+    rows = {r.find("a", cls="name").text: r for r in _table(doc, "t-synth-vg-predcls-test")[0].find("tbody").find_all("tr")}
+
+    def targets(model):
+        paper = rows[model].find("span", cls="paper")
+        if paper is None:
+            return []
+        found = []
+        for link in paper.find_all("a"):
+            row = doc.find("tr", id=link.attrs["href"][1:])
+            assert row is not None and "reported" in row.classes, link.attrs["href"]
+            table = row.parent
+            while table.tag != "section":
+                table = table.parent
+            found.append((row.find("a", cls="name").text, table.attrs["id"]))
+        return found
+
+    # KT's IMP and MS's two IMP rows, all PredCls like the run.
+    assert sorted(targets("imp")) == [("IMP", "t-vg-vg-predcls-test"),
+                                      ("IMP, bias", "t-vg-danfeix-ms-vg-predcls-test"),
+                                      ("IMP, no bias", "t-vg-danfeix-ms-vg-predcls-test")]
+    assert sorted(targets("bgnn")) == [("BGNN", "t-openimages-oi-sgdet-test"), ("BGNN", "t-vg-vg-sgdet-test")]
+    assert targets("frequency") == []
+    # Every published row belongs to one of our heads, and no head names a row that is not published.
+    from sgg_bench.leaderboard.published import HEAD_ROW_NAMES, load_published
+    published, _ = load_published()
+    assert all(row.head for row in published)
+    assert {name for names in HEAD_ROW_NAMES.values() for name in names} == {row.model for row in published}

@@ -186,7 +186,7 @@ def _row(table: BoardTable, panel: Panel, board: str, row: Any, anchored: set[st
         cells.append(f'<span class="src" title="{escape(row.source_detail or "")}">'
                      f'{escape(row.source_label or "")}</span>')
     elif row.n == 1:
-        cells.append(f'<span class="src">{escape(row.run_ids[0] or "")} · seed {escape(_seed(row.seeds[0]))}</span>')
+        cells.append(f'<span class="src">{escape(row.run_ids[0] or "")} · seed {escape(_seed(row.seeds[0]))} · n=1</span>')
     else:
         seeds = " · ".join(f'<a href="#{escape(anchor)}" title="{escape(run_id)}">{escape(_seed(seed))}</a>'
                            for anchor, run_id, seed in zip(row.anchors, row.run_ids, row.seeds))
@@ -203,12 +203,13 @@ def _row(table: BoardTable, panel: Panel, board: str, row: Any, anchored: set[st
 
 
 def _paper_links(links: Sequence[ReportedLink]) -> str:
-    """Links to reported rows, grouped by source: "KT §1.1–§1.5 IMP · MS §2.1 IMP, bias, IMP, no bias"."""
+    """Links to reported rows, grouped by source: "KT §1.1–§1.5 IMP · MS §2.1 IMP, no bias / IMP, bias"
+    (names are separated by " / " because published names contain commas)."""
     groups: dict[str, list[str]] = {}
     for link in links:
         groups.setdefault(link.source, []).append(
             f'<a href="#{escape(link.anchor)}" title="{escape(link.title)}">{escape(link.model)}</a>')
-    return " · ".join(f'{escape(source)} {", ".join(items)}' for source, items in groups.items())
+    return " · ".join(f'{escape(source)} {" / ".join(items)}' for source, items in groups.items())
 
 
 def _value_cell(cell: Cell | None, key: str, row_n: int) -> str:

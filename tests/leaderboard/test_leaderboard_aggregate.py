@@ -50,6 +50,7 @@ def test_single_seed_shows_the_value_and_n_1(tmp_path):
     _, doc, csv_rows, _ = build_all(tmp_path, *_seeds("imp", [0.5]))
     (row,) = body_rows(doc)
     assert _cell(row, "R@50").find("span", cls="sd") is None and _cell(row, "R@50").text == "50.00★"
+    assert row.find("span", cls="src").text == "synth-imp-default-s1 · seed 1 · n=1"
     assert csv_rows[0]["n"] == "1" and csv_rows[0]["R@50 sd"] == ""
 
 

@@ -109,9 +109,14 @@ def test_provenance_link_leads_to_config_commit_seed_checksums_date(tmp_path):
 
 def test_everything_is_escaped(tmp_path):
     evil = "<script>alert(1)</script>"
-    record = make_record("synth-evil", model=evil, config={"note": "</pre><script>alert(2)</script>"},
+    record = make_record("synth-evil\" onclick=\"alert(4)", model=evil, dataset="<b>d</b>\" onmouseover=\"x",
+                         config={"note": "</pre><script>alert(2)</script>"},
                          per_predicate={"50": {"<b>on</b>": 0.5, "x\" onload=\"alert(3)": 0.2}})
+    record["setting"] = "<b>s</b>"
+    record["tie_ranges"] = {"R@50": [0.5, 0.7]}
     _, html, doc = _build(tmp_path, record, published=False)
+    assert doc.find("span", cls="setting").text == "<b>s</b>"
+    assert all(not name.startswith("on") for node in doc.iter() for name in node.attrs)
     scripts = doc.find_all("script")
     assert len(scripts) == 1 and "alert" not in scripts[0].text  # only the page's own sort script
     assert doc.find("b") is None

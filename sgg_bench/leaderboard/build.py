@@ -1,4 +1,5 @@
-"""Build the leaderboard: results folder -> index.html plus Markdown and CSV exports."""
+"""Build the leaderboard: the user's results and the shipped reference runs -> index.html plus
+Markdown and CSV exports, all from the same pandas frames."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,7 +7,8 @@ import datetime as _dt
 import os
 from pathlib import Path
 
-from sgg_bench.leaderboard.load import load_records
+from sgg_bench.leaderboard.frames import board_frames
+from sgg_bench.leaderboard.load import REFERENCE, USER, load_records
 from sgg_bench.leaderboard.published import PUBLISHED_PATH, load_published
 from sgg_bench.leaderboard.render_html import render_page
 from sgg_bench.leaderboard.render_text import render_csv, render_markdown
@@ -19,35 +21,49 @@ class BuildSummary:
     html_path: Path
     markdown_path: Path | None
     csv_path: Path | None
-    runs: int
+    runs: int            # the user's record files shown
+    reference_runs: int  # shipped reference record files shown
     reported_rows: int
     tables: int
-    problems: list[str]
+    problems: list[str]  # skipped files
+    notices: list[str]   # duplicate run_ids, rows not averaged, values outside [0, 1]
+    duplicates: list[str]  # run_ids repeated within one folder (also in notices)
 
 
-def build_leaderboard(results_dir: str | os.PathLike = "leaderboard/results",
+DEFAULT_RESULTS = "leaderboard/results"      # the user's records (eval --all writes here; git-ignored)
+DEFAULT_REFERENCE = "leaderboard/reference"  # the shipped reference records (tracked)
+
+
+def build_leaderboard(results_dir: str | os.PathLike | None = DEFAULT_RESULTS,
                       out_html: str | os.PathLike = "leaderboard/index.html", *,
+                      reference_dir: str | os.PathLike | None = None,
                       markdown_path: str | os.PathLike | None = "leaderboard/exports/leaderboard.md",
                       csv_path: str | os.PathLike | None = "leaderboard/exports/leaderboard.csv",
                       published_path: str | os.PathLike | None = PUBLISHED_PATH,
                       generated: str | None = None) -> BuildSummary:
     """Render the page and the exports (each written atomically); bad records are listed, not fatal.
 
-    ``published_path=None`` leaves out the reported rows.
+    A missing folder (or ``None``) contributes nothing: the command passes ``DEFAULT_REFERENCE``
+    for ``reference_dir``. ``published_path=None`` leaves out the reported rows.
     """
-    loaded = load_records(results_dir)
+    loaded = load_records(results_dir, reference_dir)
     reported, sources = load_published(published_path) if published_path is not None else ([], [])
-    tables = build_tables(loaded.rows + reported)
+    frames = board_frames(loaded.entries, reported)
+    tables = build_tables(frames)
+    notices = loaded.duplicates + loaded.shared_ids + frames.notices
     generated = generated or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    _write_public(out_html, render_page(tables, sources, problems=loaded.problems, generated=generated))
+    _write_public(out_html, render_page(tables, sources, problems=loaded.problems, notices=notices,
+                                        generated=generated))
     if markdown_path is not None:
         _write_public(markdown_path, render_markdown(tables, generated=generated))
     if csv_path is not None:
         _write_public(csv_path, render_csv(tables))
-    shown_reported = sum(1 for t in tables for r in t.rows if r.reported)
     return BuildSummary(Path(out_html), Path(markdown_path) if markdown_path else None,
-                        Path(csv_path) if csv_path else None, runs=len(loaded.rows),
-                        reported_rows=shown_reported, tables=len(tables), problems=loaded.problems)
+                        Path(csv_path) if csv_path else None,
+                        runs=sum(1 for e in loaded.entries if e.origin == USER),
+                        reference_runs=sum(1 for e in loaded.entries if e.origin == REFERENCE),
+                        reported_rows=sum(t.count("reported") for t in tables), tables=len(tables),
+                        problems=loaded.problems, notices=notices, duplicates=loaded.duplicates)
 
 
 def _write_public(path: str | os.PathLike, text: str) -> None:

@@ -6,22 +6,66 @@ the page shows "5.30" where the source says 5.30.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from sgg_bench.errors import DataFormatError
-from sgg_bench.leaderboard.rows import BoardRow
+from sgg_bench.leaderboard.load import run_anchor
 
 PUBLISHED_PATH = Path(__file__).with_name("published.json")
 _FORMAT = "sgg-bench/published"
 
+# Our relation heads (registry names) -> the names their papers' rows carry in the sources.
+# "Unbiased" (PySGG) is the TDE paper's model, which our ``causal`` head implements.
+HEAD_ROW_NAMES: dict[str, tuple[str, ...]] = {
+    "imp": ("IMP", "IMP, bias", "IMP, no bias"),
+    "motifs": ("MOTIFS", "Neural Motif, bias", "Neural Motif, no bias", "Motifs", "Motifs∗"),
+    "transformer": ("Transformer",),
+    "vctree": ("VCTree",),
+    "causal": tuple(f"MOTIFS-{mode}-{effect}" for mode in ("PredCls", "SGCls", "SGDet") for effect in ("TDE", "none"))
+              + ("Unbiased",),
+    "msdn": ("MSDN", "MSDN, bias", "MSDN, no bias"),
+    "grcnn": ("GRCNN, bias", "GRCNN, no bias", "G-RCNN"),
+    "reldn": ("RelDN", "RelDN*"),
+    "bgnn": ("BGNN",),
+    "gpsnet": ("GPS-Net", "GPS-Net*"),
+}
+_HEAD_OF_ROW = {name: head for head, names in HEAD_ROW_NAMES.items() for name in names}
 
-def load_published(path: str | os.PathLike = PUBLISHED_PATH) -> tuple[list[BoardRow], list[dict[str, Any]]]:
+
+@dataclasses.dataclass(frozen=True)
+class ReportedRow:
+    """One published row: a model x mode of a source table, values in percent."""
+
+    model: str
+    mode: str
+    dataset: str
+    protocol: str
+    split: str
+    values: Mapping[str, float]  # metric -> percent
+    texts: Mapping[str, str]     # metric -> the text exactly as published ("5.30")
+    anchor: str                  # HTML id of the source block
+    row_anchor: str              # HTML id of the row itself (our runs of the same head link here)
+    source_label: str            # short: "KT · METRICS.md §1.1–§1.5"
+    source_short: str            # shortest: "KT §1.1–§1.5" (links from our rows)
+    source_detail: str           # full: "owner/repo · METRICS.md §1.1–§1.5"
+    note: str | None = None      # caveat shown under the model name
+    head: str | None = None      # our head of the same model (``HEAD_ROW_NAMES``)
+    reported = True
+
+
+def head_of(reported_model: str) -> str | None:
+    """The head whose paper a published row belongs to (None: no head of ours)."""
+    return _HEAD_OF_ROW.get(reported_model)
+
+
+def load_published(path: str | os.PathLike = PUBLISHED_PATH) -> tuple[list[ReportedRow], list[dict[str, Any]]]:
     """Read the published tables.
 
-    Returns ``(rows, sources)``: one ``BoardRow`` per model x mode of each block, and per block a
+    Returns ``(rows, sources)``: one ``ReportedRow`` per model x mode of each block, and per block a
     dict ``{anchor, repo, file, sections, setting, notes, dataset, protocol}`` for the page's
     "Sources" section. Raises ``DataFormatError`` naming the block/row on a malformed file.
     """
@@ -42,6 +86,7 @@ def load_published(path: str | os.PathLike = PUBLISHED_PATH) -> tuple[list[Board
         anchor = f"src-{block_id}"
         where_in_file = f"{source['file']} {source.get('sections', '')}".strip()
         label = f"{source.get('short') or source['repo']} · {where_in_file}"
+        short = f"{source.get('short') or source['repo']} {source.get('sections', '')}".strip()
         detail = f"{source['repo']} · {where_in_file}"
         sources.append(dict(anchor=anchor, repo=source["repo"], file=source["file"],
                             sections=source.get("sections", ""), setting=block.get("setting", ""),
@@ -55,7 +100,11 @@ def load_published(path: str | os.PathLike = PUBLISHED_PATH) -> tuple[list[Board
                     raise DataFormatError(path, f"{where}.rows[{r_index}].metrics.{key}",
                                           "a decimal string", repr(text)) from None
                 texts[key] = str(text)
-            rows.append(BoardRow(anchor=anchor, model=str(row["model"]), dataset=dataset, protocol=protocol,
-                                 split=split, mode=str(row["mode"]), reported=True, values=values, texts=texts,
-                                 source_label=label, source_detail=detail, note=row.get("note")))
+            model, mode = str(row["model"]), str(row["mode"])
+            rows.append(ReportedRow(model=model, mode=mode, dataset=dataset, protocol=protocol, split=split,
+                                    values=values, texts=texts, anchor=anchor,
+                                    row_anchor=run_anchor(f"{block_id}-{model}-{mode}", prefix="rep"),
+                                    source_label=label, source_short=short, source_detail=detail,
+                                    note=row.get("note"),
+                                    head=head_of(model)))
     return rows, sources

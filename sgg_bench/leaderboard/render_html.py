@@ -1,5 +1,6 @@
 """The leaderboard as one self-contained static HTML page (inline CSS, JS and SVG; no network).
 
+Rendered from the table frames (``tables.py``), the same ones the Markdown and CSV exports use.
 Every piece of text that comes from a record, a config or the published data goes through
 ``html.escape``. Best marks, links and charts are plain HTML, so the page works with JavaScript
 off; the small inline script only adds click-to-sort on column headers.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 from html import escape
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -15,12 +17,16 @@ from typing import Any, Iterable, Mapping, Sequence
 import yaml
 
 from sgg_bench.leaderboard.charts import pick_k, predicate_recall_svg
-from sgg_bench.leaderboard.rows import BoardRow
-from sgg_bench.leaderboard.tables import BoardTable, Panel, dataset_label, MODE_LABELS, PROTOCOL_LABELS
+from sgg_bench.leaderboard.load import USER, Entry
+from sgg_bench.leaderboard.tables import (MODE_LABELS, PROTOCOL_LABELS, BoardTable, Cell, Panel, ReportedLink,
+                                          dataset_label)
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _MODEL_WIDTH = 236   # px; with 15 number columns the widest table is 1166 px (fits 1280 px screens)
 _NUMBER_WIDTH = 62
+BADGES = {"user": ("yours", "your run (leaderboard/results)"),
+          "reference": ("reference", "shipped reference run (leaderboard/reference)"),
+          "reported": ("reported", "copied from the named source, not run here")}
 
 # Provenance fields in display order: (key, label).
 _PROVENANCE_FIELDS = (
@@ -31,28 +37,40 @@ _PROVENANCE_FIELDS = (
 
 
 def render_page(tables: Sequence[BoardTable], sources: Sequence[Mapping[str, Any]], *,
-                problems: Sequence[str] = (), generated: str | None = None) -> str:
-    """The whole page as a string. ``sources`` are the published blocks (see ``published.py``)."""
+                problems: Sequence[str] = (), notices: Sequence[str] = (), generated: str | None = None) -> str:
+    """The whole page as a string. ``sources`` are the published blocks (see ``published.py``);
+    ``problems`` the skipped files, ``notices`` duplicates, unaveraged rows, out-of-range values."""
     generated = generated or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    run_rows = _unique_runs(tables)
-    used_sources = {row.anchor for table in tables for row in table.rows if row.reported}
-    n_reported = sum(1 for table in tables for row in table.rows if row.reported)
+    entries = _unique_entries(tables)
+    used_sources = {row.anchors[0] for table in tables for row in table.rows.itertuples() if row.kind == "reported"}
+    counts = {kind: sum(table.count(kind) for table in tables) for kind in BADGES}
     css = (_TEMPLATES / "page.css").read_text(encoding="utf-8")
     script = (_TEMPLATES / "sort.js").read_text(encoding="utf-8")
+    n_user = sum(1 for e in entries if e.origin == USER)
     out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
            "<title>sgg-bench leaderboard</title>", f"<style>{css}</style>", "</head>", "<body>",
            '<header class="top" id="top"><h1>sgg-bench leaderboard</h1>',
-           f'<p class="meta">Generated {escape(generated)} · {sum(1 for r in run_rows if not r.reported)} run(s) '
-           f"· {n_reported} reported row(s) · all values in %</p>",
-           '<p class="legend"><span class="best-demo">65.18 ★</span> best in its column (reported rows included)'
-           '<span class="sep">·</span><span class="badge">reported</span> copied from the named source, not run '
-           'here<span class="sep">·</span>click a header to sort; names link to provenance</p>',
+           f'<p class="meta">Generated {escape(generated)} · {n_user} record(s) of yours '
+           f"· {len(entries) - n_user} shipped reference record(s) · {counts['reported']} reported row(s) "
+           "· all values in %</p>",
+           '<p class="legend">' + "".join(f'<span class="badge {kind}">{label}</span> {escape(text)}'
+                                          '<span class="sep">·</span>' for kind, (label, text) in BADGES.items())
+           + '<span class="best-demo">65.18 ★</span> best in its column (reported rows included)</p>',
+           '<p class="legend"><span class="key">± 0.42</span> sample sd over the seeds (n shown beside the model)'
+           '<span class="sep">·</span><span class="tie-demo">64.9–65.3</span> range over tie-breaking orders'
+           '<span class="sep">·</span><span class="key">≈</span> leads, but within the noise (mean ± sd or tie range) of another row: '
+           'not ranked<span class="sep">·</span><span class="key">⚠</span> outside [0, 100] %: never ranked'
+           '<span class="sep">·</span>click a header to sort; names link to provenance</p>',
            "<noscript><p class=\"meta\">JavaScript is off: click-to-sort is unavailable; "
            "everything else works.</p></noscript></header>"]
     if problems:
         out.append('<section class="problems" id="problems"><h2>Skipped result files</h2><ul>')
         out.extend(f"<li>{escape(p)}</li>" for p in problems)
+        out.append("</ul></section>")
+    if notices:
+        out.append('<section class="notices" id="notices"><h2>Notices</h2><ul>')
+        out.extend(f"<li>{escape(n)}</li>" for n in notices)
         out.append("</ul></section>")
     out.append(_toc(tables))
     out.append("<main>")
@@ -62,11 +80,11 @@ def render_page(tables: Sequence[BoardTable], sources: Sequence[Mapping[str, Any
     for table in tables:
         if table.reference_only and not reference_started:
             reference_started = True
-            out.append('<h2 class="part" id="reference-only">Reference numbers without project runs</h2>')
+            out.append('<h2 class="part" id="reference-only">Reported numbers without runs of ours</h2>')
         out.append(_table_section(table))
-    if run_rows:
+    if entries:
         out.append('<h2 class="part" id="runs">Runs: provenance and per-predicate recall</h2>')
-        out.extend(_provenance_block(row) for row in run_rows)
+        out.extend(_provenance_block(entry) for entry in entries)
     shown_sources = [s for s in sources if s["anchor"] in used_sources]
     if shown_sources:
         out.append('<h2 class="part" id="sources">Sources of reported numbers</h2>')
@@ -77,13 +95,14 @@ def render_page(tables: Sequence[BoardTable], sources: Sequence[Mapping[str, Any
     return "\n".join(out) + "\n"
 
 
-def _unique_runs(tables: Iterable[BoardTable]) -> list[BoardRow]:
-    seen: dict[str, BoardRow] = {}
+def _unique_entries(tables: Iterable[BoardTable]) -> list[Entry]:
+    """Every record file shown (runs, and reported rows that came as records), once."""
+    seen: dict[str, Entry] = {}
     for table in tables:
-        for row in table.rows:
-            # Project runs, and reported rows that came as records in the results folder.
-            if row.record is not None and row.anchor not in seen:
-                seen[row.anchor] = row
+        for entries in table.rows["entries"]:
+            for entry in entries:
+                if entry is not None:
+                    seen.setdefault(entry.anchor, entry)
     return list(seen.values())
 
 
@@ -93,12 +112,9 @@ def _toc(tables: Sequence[BoardTable]) -> str:
         return ""
     lines: dict[tuple[str, str, str], list[str]] = {}
     for table in tables:
-        n_runs = sum(1 for r in table.rows if not r.reported)
-        n_rep = len(table.rows) - n_runs
-        counts = ", ".join(part for part in (f"{n_runs} run{'s' if n_runs != 1 else ''}" if n_runs else "",
-                                             f"{n_rep} reported" if n_rep else "") if part)
+        parts = [f"{table.count(kind)} {label}" for kind, (label, _) in BADGES.items() if table.count(kind)]
         link = (f'<a href="#{escape(table.anchor)}">{escape(MODE_LABELS.get(table.mode, table.mode))}</a>'
-                f' <span class="dim">({escape(counts)})</span>')
+                f' <span class="dim">({escape(", ".join(parts))})</span>')
         lines.setdefault((table.dataset, table.protocol, table.split), []).append(link)
     rows = []
     for (dataset, protocol, split), links in lines.items():
@@ -111,19 +127,20 @@ def _toc(tables: Sequence[BoardTable]) -> str:
 def _table_section(table: BoardTable) -> str:
     out = [f'<section class="board" id="{escape(table.anchor)}">',
            f'<h2>{escape(table.title)} <span class="sub">{escape(table.subtitle)}</span></h2>']
+    anchored: set[str] = set()  # a row in two panels carries its id only once
     for panel in table.panels:
         if panel.title:
             hidden = len(table.rows) - len(panel.rows)
             note = f' <span class="hidden-rows">{hidden} row(s) without these metrics not shown</span>' if hidden else ""
             out.append(f'<h3 class="panel-title">{escape(panel.title)}{note}</h3>')
         out.append('<div class="tablewrap">')
-        out.append(_panel_table(table, panel))
+        out.append(_panel_table(table, panel, anchored))
         out.append("</div>")
     out.append("</section>")
     return "\n".join(out)
 
 
-def _panel_table(table: BoardTable, panel: Panel) -> str:
+def _panel_table(table: BoardTable, panel: Panel, anchored: set[str]) -> str:
     groups: list[tuple[str, int]] = []
     for column in panel.columns:
         if groups and groups[-1][0] == column.group:
@@ -142,55 +159,118 @@ def _panel_table(table: BoardTable, panel: Panel) -> str:
         out.append(f'<th scope="col" class="num" data-key="{escape(column.key)}" data-type="num" '
                    f'title="{escape(column.title)}">{escape(column.label)}</th>')
     out.append("</tr></thead><tbody>")
-    for row in panel.rows:
-        out.append(_row(table, panel, row))
+    rows = table.rows.loc[panel.rows]
+    for board, row in zip(rows.index, rows.itertuples()):
+        out.append(_row(table, panel, board, row, anchored))
     out.append("</tbody></table>")
     return "".join(out)
 
 
-def _row(table: BoardTable, panel: Panel, row: BoardRow) -> str:
-    kind = "reported" if row.reported else "run"
-    cells = [f'<tr class="{kind}">', f'<th scope="row" class="model" data-value="{escape(row.model.lower())}">']
-    if row.reported:
-        cells.append('<span class="badge">reported</span> ')
-        cells.append(f'<a class="name" href="#{escape(row.anchor)}">{escape(row.model)}</a>')
+def _row(table: BoardTable, panel: Panel, board: str, row: Any, anchored: set[str]) -> str:
+    kind = row.kind
+    classes = "reported" if kind == "reported" else f"run {kind}"
+    row_id = ""
+    if row.row_anchor and row.row_anchor not in anchored:
+        anchored.add(row.row_anchor)
+        row_id = f' id="{escape(row.row_anchor)}"'
+    label, why = BADGES[kind]
+    sort_name = f"{row.model} {row.setting}".strip().lower()
+    cells = [f'<tr class="{classes}"{row_id}>',
+             f'<th scope="row" class="model" data-value="{escape(sort_name)}">',
+             f'<span class="badge {kind}" title="{escape(why)}">{label}</span> ',
+             f'<a class="name" href="#{escape(row.anchors[0])}" '
+             f'title="{"source" if kind == "reported" else "provenance"}">{escape(row.model)}</a>']
+    if row.setting:
+        cells.append(f' <span class="setting">{escape(row.setting)}</span>')
+    if kind == "reported":
         cells.append(f'<span class="src" title="{escape(row.source_detail or "")}">'
                      f'{escape(row.source_label or "")}</span>')
-        if row.note:
-            cells.append(f'<span class="note">⚑ {escape(row.note)}</span>')
+    elif row.n == 1:
+        cells.append(f'<span class="src">{escape(row.run_ids[0] or "")} · seed {escape(_seed(row.seeds[0]))} · n=1</span>')
     else:
-        cells.append(f'<a class="name" href="#{escape(row.anchor)}" title="provenance">{escape(row.model)}</a>')
-        cells.append(f'<span class="src">{escape(row.run_id or "")}</span>')
+        seeds = " · ".join(f'<a href="#{escape(anchor)}" title="{escape(run_id)}">{escape(_seed(seed))}</a>'
+                           for anchor, run_id, seed in zip(row.anchors, row.run_ids, row.seeds))
+        cells.append(f'<span class="src">mean of n={row.n} seeds: {seeds}</span>')
+    if row.note:
+        cells.append(f'<span class="note">⚑ {escape(row.note)}</span>')
+    if row.links:
+        cells.append(f'<span class="paper">paper: {_paper_links(row.links)}</span>')
     cells.append("</th>")
     for column in panel.columns:
-        if column.key not in row.values:
-            cells.append(f'<td class="num na" data-key="{escape(column.key)}" data-value="" '
-                         'title="not available">–</td>')
-            continue
-        value = row.values[column.key]
-        text = escape(row.texts.get(column.key, f"{value:.2f}"))
-        if table.is_best(row, column.key):
-            cells.append(f'<td class="num best" data-key="{escape(column.key)}" data-value="{value!r}" '
-                         f'title="best in column"><strong>{text}</strong><span class="star" '
-                         'aria-label="best">★</span></td>')
-        else:
-            cells.append(f'<td class="num" data-key="{escape(column.key)}" data-value="{value!r}">{text}</td>')
+        cells.append(_value_cell(table.cell(board, column.key), column.key, row.n))
     cells.append("</tr>")
     return "".join(cells)
 
 
-def _provenance_block(row: BoardRow) -> str:
-    record = row.record or {}
+def _paper_links(links: Sequence[ReportedLink]) -> str:
+    """Links to reported rows, grouped by source: "KT §1.1–§1.5 IMP · MS §2.1 IMP, no bias / IMP, bias"
+    (names are separated by " / " because published names contain commas)."""
+    groups: dict[str, list[str]] = {}
+    for link in links:
+        groups.setdefault(link.source, []).append(
+            f'<a href="#{escape(link.anchor)}" title="{escape(link.title)}">{escape(link.model)}</a>')
+    return " · ".join(f'{escape(source)} {" / ".join(items)}' for source, items in groups.items())
+
+
+def _value_cell(cell: Cell | None, key: str, row_n: int) -> str:
+    if cell is None:
+        return f'<td class="num na" data-key="{escape(key)}" data-value="" title="not available">–</td>'
+    classes, titles, extra = ["num"], [], []
+    text = escape(cell.text)
+    if cell.best:
+        classes.append("best")
+        titles.append("best in column")
+        text = f'<strong>{text}</strong><span class="star" aria-label="best">★</span>'
+    elif cell.noise:
+        classes.append("noise")
+        titles.append("leads the column, but within the noise of another row: not ranked")
+        text += '<span class="mark" aria-label="within noise">≈</span>'
+    if cell.out_of_range:
+        classes.append("oor")
+        titles.append("outside [0, 100] %: flagged, never ranked")
+        text += '<span class="flag" aria-label="out of range">⚠</span>'
+    if cell.n > 1 and not math.isnan(cell.sd):
+        titles.append(f"mean of {cell.n} seeds, sample sd {cell.sd:.2f}")
+        extra.append(f'<span class="sd">±{cell.sd:.2f}</span>')
+    if cell.n < row_n:
+        titles.append(f"only {cell.n} of the {row_n} seeds have this metric")
+        extra.append(f'<span class="nk">n={cell.n}</span>')
+    if cell.tie:
+        classes.append("tie")
+        titles.append(f"tie range {cell.low:.2f}–{cell.high:.2f}: the value over the possible orders of tied scores")
+        extra.append(f'<span class="tie">{cell.low:.1f}–{cell.high:.1f}</span>')
+    title = f' title="{escape("; ".join(titles))}"' if titles else ""
+    return (f'<td class="{" ".join(classes)}" data-key="{escape(key)}" data-value="{cell.mean!r}"{title}>'
+            f'{text}{"".join(extra)}</td>')
+
+
+def _seed(seed: Any) -> str:
+    return "n/a" if seed is None else str(seed)
+
+
+def _provenance_block(entry: Entry) -> str:
+    record = entry.record
     provenance = record.get("provenance") if isinstance(record.get("provenance"), Mapping) else {}
-    badge = '<span class="badge">reported</span> ' if row.reported else ""
-    out = [f'<article class="prov" id="{escape(row.anchor)}">',
-           f'<h3>{badge}{escape(row.model)} <code>{escape(row.run_id or "")}</code></h3>',
+    kind = "reported" if record.get("reported") else entry.origin
+    label, why = BADGES[kind]
+    setting = record.get("setting") or ""
+    out = [f'<article class="prov" id="{escape(entry.anchor)}">',
+           f'<h3><span class="badge {kind}">{label}</span> {escape(record["model"])}'
+           + (f' <span class="setting">{escape(setting)}</span>' if setting else "")
+           + f' <code>{escape(record["run_id"])}</code></h3>',
            '<div class="prov-grid"><div class="prov-facts"><dl>',
-           _fact("Dataset", f"{dataset_label(row.dataset)} ({row.dataset}), {row.split} split"),
-           _fact("Mode / protocol", f"{MODE_LABELS.get(row.mode, row.mode)} / "
-                                    f"{PROTOCOL_LABELS.get(row.protocol, row.protocol)}")]
-    if row.reported:
-        out.append(_fact("Source", row.source_detail or "not given"))
+           _fact("Record", f"{why}: {entry.path}"),
+           _fact("Dataset", f"{dataset_label(record['dataset'])} ({record['dataset']}), {record['split']} split"),
+           _fact("Mode / protocol", f"{MODE_LABELS.get(record['mode'], record['mode'])} / "
+                                    f"{PROTOCOL_LABELS.get(record['protocol'], record['protocol'])}")]
+    if setting:
+        out.append(_fact("Setting", setting))
+    if kind == "reported":
+        out.append(_fact("Source", str(record.get("source") or "not given")))
+    ties = record.get("tie_ranges") or {}
+    if ties:
+        out.append(_fact("Tie ranges", ", ".join(f"{key} {low * 100:.2f}–{high * 100:.2f}"
+                                                 for key, (low, high) in ties.items())))
     for key, label in _PROVENANCE_FIELDS:
         if key in provenance:
             out.append(_fact(label, _format_provenance(key, provenance[key]), code=key.endswith(("sha256", "commit"))))
@@ -244,7 +324,7 @@ def _config_text(config: Any) -> str:
 
 def _source_block(source: Mapping[str, Any]) -> str:
     out = [f'<article class="source" id="{escape(source["anchor"])}">',
-           f'<h3><span class="badge">reported</span> {escape(source["repo"])} · '
+           f'<h3><span class="badge reported">reported</span> {escape(source["repo"])} · '
            f'<code>{escape(source["file"])}</code> {escape(source.get("sections", ""))}</h3>',
            f'<p>{escape(source.get("setting", ""))} — shown in the '
            f'{escape(dataset_label(source["dataset"]))} / {escape(PROTOCOL_LABELS.get(source["protocol"], source["protocol"]))} '

@@ -1,15 +1,24 @@
-"""Group leaderboard rows into tables (dataset x protocol x mode x split) and pick best values.
+"""Group the board frames into tables (dataset x protocol x mode x split) and pick best values.
 
 Everything the renderers need is computed here, in Python, so the HTML page, the Markdown and
 the CSV export agree and the best marks work without JavaScript.
+
+Best values: per column of a table, over every row with a value inside [0, 100] % (reported rows
+included), the largest mean at display precision (two decimals; equal-looking values are all
+marked). The mark is withheld when the seeds' noise cannot separate the leader from the rest:
+each cell has the interval mean ± sd (sample sd; 0 for one seed or a reported row), widened to
+its tie range; when a leader's interval overlaps any other row's interval the column has no best
+value, and the leading cells carry a "within noise" mark instead.
 """
 from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Iterable, Sequence
+from typing import NamedTuple, Sequence
 
-from sgg_bench.leaderboard.rows import BoardRow
+import pandas as pd
+
+from sgg_bench.leaderboard.frames import REPORTED, BoardFrames, interval
 
 K_VALUES = (20, 50, 100)
 
@@ -73,8 +82,27 @@ class Panel:
     name: str
     title: str
     columns: list[Column]
-    best: dict[str, float]  # column key -> best value (rounded to 2 decimals)
-    rows: list[BoardRow]    # the table's rows that have a value in at least one of the columns
+    rows: list[str]  # board ids of the table's rows with a value in at least one of the columns
+
+
+class ReportedLink(NamedTuple):
+    anchor: str  # id of the reported row
+    source: str  # "KT §1.1–§1.5"
+    model: str   # the row's name in the source
+    title: str
+
+
+class Cell(NamedTuple):
+    mean: float
+    sd: float          # NaN when fewer than two values
+    n: int
+    low: float
+    high: float
+    tie: bool
+    out_of_range: bool
+    text: str
+    best: bool
+    noise: bool        # would lead the column, but within the noise of another row
 
 
 @dataclasses.dataclass
@@ -83,9 +111,14 @@ class BoardTable:
     protocol: str
     mode: str
     split: str
-    rows: list[BoardRow]
+    rows: pd.DataFrame   # board rows in display order (see frames.py)
+    cells: pd.DataFrame  # (board id, metric) -> Cell fields
     panels: list[Panel]
-    reference_only: bool = False  # no project run on this dataset at all
+    reference_only: bool = False  # no run of ours (user or shipped reference) on this dataset
+
+    def __post_init__(self):
+        self._lookup = {index: Cell(*values) for index, values in zip(self.cells.index, self.cells[
+            list(Cell._fields)].itertuples(index=False, name=None))}
 
     @property
     def anchor(self) -> str:
@@ -100,68 +133,111 @@ class BoardTable:
     def subtitle(self) -> str:
         return f"{PROTOCOL_LABELS.get(self.protocol, self.protocol)} · {self.split} split"
 
-    @property
-    def has_runs(self) -> bool:
-        return any(not row.reported for row in self.rows)
+    def cell(self, board: str, key: str) -> Cell | None:
+        return self._lookup.get((board, key))
 
-    def is_best(self, row: BoardRow, key: str) -> bool:
-        best = next((p.best.get(key) for p in self.panels if key in p.best), None)
-        return best is not None and key in row.values and round(row.values[key], 2) == best
+    def count(self, kind: str) -> int:
+        return int((self.rows["kind"] == kind).sum())
 
 
 def dataset_label(dataset: str) -> str:
     return DATASET_LABELS.get(dataset, dataset)
 
 
-def build_tables(rows: Iterable[BoardRow]) -> list[BoardTable]:
-    """Group rows into tables; datasets with project runs first, reference-only datasets after.
+def build_tables(frames: BoardFrames) -> list[BoardTable]:
+    """Group rows into tables; datasets with runs of ours first, reference-only datasets after.
 
-    Within a table our runs come first (by the table's headline metric, best first), then the
-    reported rows in source order. Columns without any value in the table are dropped.
+    Within a table our runs (user and shipped reference) come first, by the table's headline
+    metric (best first), then the reported rows in source order. Columns without any value in
+    the table are dropped.
     """
-    groups: dict[tuple[str, str, str, str], list[BoardRow]] = {}
-    run_datasets = set()
-    for row in rows:
-        groups.setdefault(row.group_key, []).append(row)
-        if not row.reported:
-            run_datasets.add(row.dataset)
+    rows, cells = frames.rows, frames.cells
+    if rows.empty:
+        return []
+    rows = rows.assign(links=_reported_links(rows))
+    run_datasets = set(rows.loc[rows["kind"] != REPORTED, "dataset"])
     tables = []
-    for (dataset, protocol, mode, split), members in groups.items():
-        runs = sorted((r for r in members if not r.reported), key=_headline_sort_key(protocol))
-        reported = [r for r in members if r.reported]
-        ordered = runs + reported
-        tables.append(BoardTable(dataset, protocol, mode, split, ordered, _panels_for(ordered),
-                                 reference_only=dataset not in run_datasets))
+    for (dataset, protocol, mode, split), members in rows.groupby(["dataset", "protocol", "mode", "split"],
+                                                                  sort=False):
+        table_cells = cells[cells.index.get_level_values("board").isin(members.index)].copy()
+        ordered = _order(members, table_cells, protocol)
+        _mark_best(table_cells)
+        tables.append(BoardTable(dataset, protocol, mode, split, ordered, table_cells,
+                                 _panels_for(ordered, table_cells), reference_only=dataset not in run_datasets))
     tables.sort(key=_table_sort_key)
     return tables
 
 
-def _panels_for(rows: Sequence[BoardRow]) -> list[Panel]:
+def _reported_links(rows: pd.DataFrame) -> pd.Series:
+    """Per run row: the reported rows of its head's paper in the same mode (any mode when it has none)."""
+    reported = rows[(rows["kind"] == REPORTED) & (rows["head"] != "") & (rows["row_anchor"] != "")]
+    links = []
+    for row in rows.itertuples():
+        if row.kind == REPORTED or not row.head:
+            links.append([])
+            continue
+        same_head = reported[reported["head"] == row.head]
+        chosen = same_head[same_head["mode"] == row.mode]
+        chosen = chosen if not chosen.empty else same_head
+        links.append([ReportedLink(r.row_anchor, r.source_short, r.model,
+                                   f"reported: {r.model} ({MODE_LABELS.get(r.mode, r.mode)}), {r.source_detail}")
+                      for r in chosen.itertuples()])
+    return pd.Series(links, index=rows.index, dtype=object)
+
+
+def _order(members: pd.DataFrame, cells: pd.DataFrame, protocol: str) -> pd.DataFrame:
+    headline = ("score_wtd", "oi/R@50", "R@50") if protocol == "oi" else ("R@50", "mR@50")
+    # Values outside [0, 100] % never rank a row, here either.
+    ranked_means = cells["mean"].where(~cells["out_of_range"].astype(bool))
+    means = ranked_means.unstack("metric") if not cells.empty else pd.DataFrame(index=members.index)
+    ranked = members.assign(_kind=(members["kind"] == REPORTED).astype(int),
+                            _kind_order=members["kind"].map({"user": 0, "reference": 1}).fillna(2),
+                            _position=range(len(members)))
+    sort_by, ascending = ["_kind"], [True]
+    for key in headline:
+        column = means[key].reindex(members.index) if key in means else pd.Series(float("nan"), index=members.index)
+        # Reported rows keep source order: their headline values do not sort them.
+        ranked[f"_{key}"] = column.where(ranked["_kind"] == 0)
+        sort_by.append(f"_{key}")
+        ascending.append(False)
+    sort_by += ["model", "setting", "_kind_order", "_position"]
+    ascending += [True, True, True, True]
+    ranked.loc[ranked["_kind"] == 1, ["model", "setting"]] = ""  # reported rows: source order only
+    order = ranked.sort_values(sort_by, ascending=ascending, na_position="last", kind="stable").index
+    return members.loc[order]
+
+
+def _mark_best(cells: pd.DataFrame) -> None:
+    """Add ``best`` and ``noise`` columns in place (rule in the module docstring)."""
+    if cells.empty:
+        cells["best"] = cells["noise"] = pd.Series(dtype=bool)
+        return
+    ranked = ~cells["out_of_range"].astype(bool)
+    metric = cells.index.get_level_values("metric")
+    shown = cells["mean"].round(2).where(ranked)
+    leader = ranked & (shown == shown.groupby(metric).transform("max"))
+    low, high = interval(cells)
+    leader_low = low.where(leader).groupby(metric).transform("min")
+    others_high = high.where(ranked & ~leader).groupby(metric).transform("max")
+    contested = (others_high >= leader_low).fillna(False).astype(bool)  # NaN: no other row
+    cells["best"] = leader & ~contested
+    cells["noise"] = leader & contested
+
+
+def _panels_for(rows: pd.DataFrame, cells: pd.DataFrame) -> list[Panel]:
     """Panels holding only the columns some row has; one panel when they all fit side by side."""
-    present = [(name, title, [c for c in columns if any(c.key in r.values for r in rows)])
-               for name, title, columns in PANELS]
+    present_keys = set(cells.index.get_level_values("metric"))
+    present = [(name, title, [c for c in columns if c.key in present_keys]) for name, title, columns in PANELS]
     present = [(name, title, columns) for name, title, columns in present if columns]
     if sum(len(columns) for _, _, columns in present) <= MAX_COLUMNS:
         present = [("all", "", [c for _, _, columns in present for c in columns])] if present else []
+    keys_of_row = cells.reset_index().groupby("board")["metric"].agg(set)
     panels = []
     for name, title, columns in present:
-        members = [r for r in rows if any(c.key in r.values for c in columns)]
-        panels.append(Panel(name, title, columns, _best(members, columns), members))
+        wanted = {c.key for c in columns}
+        members = [board for board in rows.index if wanted & keys_of_row.get(board, set())]
+        panels.append(Panel(name, title, columns, members))
     return panels
-
-
-def _best(rows: Sequence[BoardRow], columns: Sequence[Column]) -> dict[str, float]:
-    # Compared at display precision, so equal-looking values are all marked.
-    return {c.key: max(round(r.values[c.key], 2) for r in rows if c.key in r.values) for c in columns}
-
-
-def _headline_sort_key(protocol: str):
-    headline = ("score_wtd", "oi/R@50", "R@50") if protocol == "oi" else ("R@50", "mR@50")
-
-    def key(row: BoardRow):
-        values = tuple(-row.values.get(k, float("-inf")) for k in headline)
-        return values + (row.model, row.run_id or "")
-    return key
 
 
 def _table_sort_key(table: BoardTable):

@@ -91,3 +91,41 @@ def parse_html(text: str) -> Node:
     builder.close()
     assert builder.current is builder.root, f"unclosed <{builder.current.tag}>"
     return builder.root
+
+
+def build_all(tmp_path, *records, reference=(), published=False, extra_files=()):
+    """Write records (and reference records), build page + exports; return them parsed.
+
+    Returns ``(summary, doc, csv_rows, markdown)``: the build summary, the page's DOM, the CSV
+    as a list of dicts and the Markdown text.
+    """
+    import csv
+    import io
+
+    from sgg_bench.leaderboard.build import build_leaderboard
+
+    results = write_records(tmp_path / "results", *records)
+    for name, text in extra_files:
+        (results / name).write_text(text, encoding="utf-8")
+    reference_dir = write_records(tmp_path / "reference", *reference) if reference else None
+    summary = build_leaderboard(results, tmp_path / "index.html", reference_dir=reference_dir,
+                                markdown_path=tmp_path / "lb.md", csv_path=tmp_path / "lb.csv",
+                                **({} if published else {"published_path": None}))
+    doc = parse_html((tmp_path / "index.html").read_text(encoding="utf-8"))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "lb.csv").read_text(encoding="utf-8"), newline="")))
+    return summary, doc, rows, (tmp_path / "lb.md").read_text(encoding="utf-8")
+
+
+def body_rows(doc, anchor="t-synth-vg-predcls-test"):
+    """The <tr> rows of the first table of a table section."""
+    section = doc.find("section", id=anchor)
+    assert section is not None, f"no table section {anchor}"
+    return section.find("table", cls="lb").find("tbody").find_all("tr")
+
+
+def label_of(row) -> str:
+    """ "<model>" or "<model> <setting>" of a page row, with its kind badge: "yours motifs bias=off"."""
+    model = row.find("th", cls="model")
+    parts = [model.find("span", cls="badge").text, model.find("a", cls="name").text]
+    setting = model.find("span", cls="setting")
+    return " ".join(parts + ([setting.text] if setting else []))

@@ -59,8 +59,16 @@ def page(tmp_path_factory):
                # An unbreakable 90-character id must wrap, not widen the table.
                make_record("vg-" + "x" * 87, model="y" * 60, dataset="vg", mode="sgdet",
                            metrics=_metrics(0.3, 0.05, 0.4))]
+    # Two more seeds of imp (mean ± sd cells, a three-line model cell) and a tie range.
+    for seed, shift in ((4, 0.004), (5, -0.006)):
+        records.append(make_record(f"vg-imp-predcls-s{seed}", model="imp", dataset="vg", seed=seed,
+                                   metrics={k: v + shift for k, v in _metrics(0.58, 0.15, 0.6).items()}))
+    records[2]["tie_ranges"] = {"R@50": [0.55, 0.62], "mR@100": [0.1, 0.2]}
     write_records(folder / "results", *records)
-    build_leaderboard(folder / "results", folder / "index.html", markdown_path=None, csv_path=None)
+    write_records(folder / "reference", make_record("vg-motifs-predcls", model="motifs", dataset="vg",
+                                                    metrics=_metrics(0.61, 0.11, 0.65)))
+    build_leaderboard(folder / "results", folder / "index.html", reference_dir=folder / "reference",
+                      markdown_path=None, csv_path=None)
     return folder / "index.html"
 
 
@@ -138,5 +146,12 @@ def test_page_works_without_javascript(page, tmp_path):
         assert driver.execute_script("return location.hash") == f"#{target}"
         assert driver.find_element(By.ID, target).find_element(By.TAG_NAME, "dl").is_displayed()
         assert driver.find_element(By.CSS_SELECTOR, f"#{target} svg.pred-chart").is_displayed()
+        # "paper:" links lead to the reported rows of the same model.
+        driver.get(page.as_uri())
+        paper = driver.find_element(By.CSS_SELECTOR, "#t-vg-vg-predcls-test tr.user span.paper a")
+        target = paper.get_attribute("href").split("#")[1]
+        paper.click()
+        row = driver.find_element(By.ID, target)
+        assert row.tag_name == "tr" and "reported" in row.get_attribute("class") and row.is_displayed()
     finally:
         driver.quit()

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from leaderboard_testlib import make_record, write_records
 
 from sgg_bench.cli import main
 from sgg_bench.leaderboard.build import build_leaderboard
+from sgg_bench.leaderboard.frames import board_frames
 from sgg_bench.leaderboard.load import load_records
 from sgg_bench.leaderboard.render_text import render_csv, render_markdown
 from sgg_bench.leaderboard.tables import build_tables
@@ -16,7 +18,12 @@ from sgg_bench.leaderboard.tables import build_tables
 def _tables(tmp_path, *records):
     loaded = load_records(write_records(tmp_path / "results", *records))
     assert loaded.problems == []
-    return build_tables(loaded.rows)
+    return build_tables(board_frames(loaded.entries))
+
+
+def _cells(line):
+    """The cells of one Markdown table line, padding stripped (escaped pipes stay inside cells)."""
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
 
 
 def test_markdown_marks_best_and_escapes_pipes(tmp_path):
@@ -24,11 +31,11 @@ def test_markdown_marks_best_and_escapes_pipes(tmp_path):
                      make_record("synth-b", model="c", metrics={"R@50": 0.5, "mR@50": 0.2}))
     text = render_markdown(tables)
     lines = text.splitlines()
-    header = next(line for line in lines if line.startswith("| Model"))
-    assert header == "| Model | R@50 | mR@50 |"
-    row_a = next(line for line in lines if line.startswith("| a\\|b"))
-    assert row_a == "| a\\|b (`synth-a`) | **61.00 ★** | 10.00 |"
-    assert "## Synthetic · PredCls — VG protocol (KT rules) · test split" in text
+    header = next(line for line in lines if line.startswith("| Kind"))
+    assert _cells(header) == ["Kind", "Model", "n", "R@50", "mR@50"]
+    row_a = next(line for line in lines if "a\\|b" in line)
+    assert _cells(row_a) == ["yours", "a\\|b (synth-a; seed 3)", "1", "**61.00 ★**", "10.00"]
+    assert "## Synthetic · PredCls — VG protocol \\(KT rules\\) · test split" in text
 
 
 def test_markdown_of_empty_leaderboard_has_only_the_heading():
@@ -39,10 +46,10 @@ def test_csv_has_one_row_per_table_row_with_percentages(tmp_path):
     tables = _tables(tmp_path, make_record("synth-a", model="=cmd()", metrics={"R@50": 0.61234, "mR@50": None}),
                      make_record("vg-b", model="b", dataset="vg", mode="sgdet", metrics={"R@50": 0.5, "mAP": 0.25}))
     rows = list(csv.DictReader(io.StringIO(render_csv(tables))))
-    assert [r["run_id"] for r in rows] == ["vg-b", "synth-a"]
+    assert [r["run_ids"] for r in rows] == ["vg-b", "synth-a"]
     assert rows[1]["R@50"] == "61.2340" and rows[1]["mAP"] == ""
     assert "mR@50" not in rows[1]  # a column no row has is left out
-    assert rows[0]["mAP"] == "25.0000" and rows[0]["kind"] == "run" and rows[0]["mode"] == "sgdet"
+    assert rows[0]["mAP"] == "25.0000" and rows[0]["kind"] == "user" and rows[0]["mode"] == "sgdet"
     assert rows[1]["model"] == "'=cmd()"  # never a spreadsheet formula
 
 
@@ -66,6 +73,6 @@ def test_command_writes_page_and_exports(tmp_path, capsys):
     assert main(args) == 0
     assert out.is_file() and (tmp_path / "x.md").is_file() and (tmp_path / "x.csv").is_file()
     captured = capsys.readouterr()
-    assert "1 run(s)" in captured.out and "bad.json" in captured.err
+    assert "1 run(s) of yours" in captured.out and "bad.json" in captured.err
     assert main(args + ["--strict"]) == 1
     assert not list(out.parent.glob(".*.tmp"))  # atomic writes leave no temp files

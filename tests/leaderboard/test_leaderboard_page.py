@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from leaderboard_testlib import make_record, parse_html, write_records
 
@@ -108,9 +109,14 @@ def test_provenance_link_leads_to_config_commit_seed_checksums_date(tmp_path):
 
 def test_everything_is_escaped(tmp_path):
     evil = "<script>alert(1)</script>"
-    record = make_record("synth-evil", model=evil, config={"note": "</pre><script>alert(2)</script>"},
+    record = make_record("synth-evil\" onclick=\"alert(4)", model=evil, dataset="<b>d</b>\" onmouseover=\"x",
+                         config={"note": "</pre><script>alert(2)</script>"},
                          per_predicate={"50": {"<b>on</b>": 0.5, "x\" onload=\"alert(3)": 0.2}})
+    record["setting"] = "<b>s</b>"
+    record["tie_ranges"] = {"R@50": [0.5, 0.7]}
     _, html, doc = _build(tmp_path, record, published=False)
+    assert doc.find("span", cls="setting").text == "<b>s</b>"
+    assert all(not name.startswith("on") for node in doc.iter() for name in node.attrs)
     scripts = doc.find_all("script")
     assert len(scripts) == 1 and "alert" not in scripts[0].text  # only the page's own sort script
     assert doc.find("b") is None
@@ -131,11 +137,11 @@ def test_bad_records_are_reported_by_name_and_skipped(tmp_path):
              ("nometrics.json", json.dumps(no_metrics)), ("allnull.json", json.dumps(all_null))]
     summary, _, doc = _build(tmp_path, good, published=False, extra_files=extra)
     assert summary.runs == 1
-    assert sorted(p.split(":")[0] for p in summary.problems) == ["allnull.json", "broken.json",
-                                                                  "nometrics.json", "schema.json"]
+    assert sorted(Path(p.split(": ")[0]).name for p in summary.problems) == ["allnull.json", "broken.json",
+                                                                              "nometrics.json", "schema.json"]
     listed = doc.find("section", id="problems").text
     assert all(name in listed for name in ("broken.json", "schema.json", "nometrics.json", "allnull.json"))
-    assert "metrics" in next(p for p in summary.problems if p.startswith("nometrics.json"))
+    assert "metrics" in next(p for p in summary.problems if "nometrics.json" in p)
 
 
 def test_openimages_and_detection_columns(tmp_path):
@@ -171,3 +177,37 @@ def test_reported_record_in_results_folder_gets_a_source_block(tmp_path):
     assert row.find("span", cls="badge").text == "reported"
     block = doc.find(id=row.find("a", cls="name").attrs["href"][1:])
     assert block is not None and "Some et al. 2024, Table 2" in block.text
+
+
+def test_our_rows_link_to_the_reported_rows_of_their_model(tmp_path):
+    runs = [make_record("synth-imp", model="imp", mode="predcls"),
+            make_record("synth-bgnn", model="bgnn", mode="predcls"),   # BGNN is reported for SGDet only
+            make_record("synth-freq", model="frequency", mode="predcls")]  # no reported rows
+    _, _, doc = _build(tmp_path, *runs)
+    rows = {r.find("a", cls="name").text: r for r in _table(doc, "t-synth-vg-predcls-test")[0].find("tbody").find_all("tr")}
+
+    def targets(model):
+        paper = rows[model].find("span", cls="paper")
+        if paper is None:
+            return []
+        found = []
+        for link in paper.find_all("a"):
+            row = doc.find("tr", id=link.attrs["href"][1:])
+            assert row is not None and "reported" in row.classes, link.attrs["href"]
+            table = row.parent
+            while table.tag != "section":
+                table = table.parent
+            found.append((row.find("a", cls="name").text, table.attrs["id"]))
+        return found
+
+    # KT's IMP and MS's two IMP rows, all PredCls like the run.
+    assert sorted(targets("imp")) == [("IMP", "t-vg-vg-predcls-test"),
+                                      ("IMP, bias", "t-vg-danfeix-ms-vg-predcls-test"),
+                                      ("IMP, no bias", "t-vg-danfeix-ms-vg-predcls-test")]
+    assert sorted(targets("bgnn")) == [("BGNN", "t-openimages-oi-sgdet-test"), ("BGNN", "t-vg-vg-sgdet-test")]
+    assert targets("frequency") == []
+    # Every published row belongs to one of our heads, and no head names a row that is not published.
+    from sgg_bench.leaderboard.published import HEAD_ROW_NAMES, load_published
+    published, _ = load_published()
+    assert all(row.head for row in published)
+    assert {name for names in HEAD_ROW_NAMES.values() for name in names} == {row.model for row in published}

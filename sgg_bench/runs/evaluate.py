@@ -79,21 +79,7 @@ def evaluate_run(run_dir: str | Path, *, evaluate_fn: Callable[..., Mapping[str,
         protocol=folder.protocol, metrics=dict(result["metrics"]), per_predicate=dict(result.get("per_predicate") or {}),
         provenance=provenance(folder, result, predictions_sha256=sha256_file(folder.predictions_path),
                               checkpoint_sha256=checkpoint_sha, eval_seconds=eval_seconds),
-        info=result.get("info"), **_record_extras(folder, result))
+        info=result.get("info"), setting=str(folder.run.get("setting") or ""),
+        tie_ranges=dict(result.get("tie_ranges") or {}) or None)
     write_record(folder.path / RESULT_NAME, record)
     return record
-
-
-def _record_extras(folder: RunFolder, result: Mapping[str, Any]) -> dict[str, Any]:
-    """``setting`` and ``tie_ranges`` when the record contract knows them."""
-    import inspect
-
-    from sgg_bench.leaderboard.records import build_record
-
-    accepted = inspect.signature(build_record).parameters
-    extras: dict[str, Any] = {}
-    if "setting" in accepted and folder.run.get("setting"):
-        extras["setting"] = str(folder.run["setting"])
-    if "tie_ranges" in accepted and result.get("tie_ranges"):
-        extras["tie_ranges"] = dict(result["tie_ranges"])
-    return extras

@@ -52,7 +52,7 @@ def evaluate_all(outputs_dir: str | os.PathLike = "outputs", results_dir: str | 
     summary = (f"eval --all: {len(outcomes)} run(s) in {outputs_dir}: {counts[EVALUATED]} evaluated, "
                f"{counts[PUBLISHED]} published as recorded, {counts[UP_TO_DATE]} up to date, {counts[FAILED]} failed")
     if counts[NOT_READY]:
-        summary += f", {counts[NOT_READY]} without predictions.h5 yet"
+        summary += f", {counts[NOT_READY]} not finished yet"
     print(summary, file=stream)
     for outcome in outcomes:
         if outcome.status == FAILED:
@@ -74,6 +74,12 @@ def evaluate_runs(outputs_dir: str | os.PathLike, results_dir: str | os.PathLike
     run_dirs = discover_run_dirs(outputs_dir)
     bar = tqdm(run_dirs, desc="eval --all", unit="run", disable=not progress, file=sys.stderr, leave=False)
     for run_dir in bar:
+        if not (run_dir / "run.json").is_file() and (run_dir / "config.yaml").is_file():
+            # A run of ours that stopped before it finished (run.json is written last).
+            outcomes.append(RunOutcome(run_dir, NOT_READY, None, "unfinished run (no run.json): finish it with "
+                                                                 "`sgg-bench train ... --resume`; skipped"))
+            tqdm.write(f"[{NOT_READY}] {run_dir}: {outcomes[-1].detail}", file=stream)
+            continue
         try:
             folder = read_run_folder(run_dir)
             if folder.run_id in seen_ids:

@@ -156,7 +156,8 @@ def hang_on_save(iteration_to_hang: int) -> None:
     torch.save = partial_save
 
 
-def build_trainer(*, run_dir, data_dir, max_iter, period, batch_size=4, dropout=0.2, hooks=(), seed=3):
+def build_trainer(*, run_dir, data_dir, max_iter, period, batch_size=4, dropout=0.2, hooks=(), seed=3,
+                  keep_checkpoints=None):
     dataset = make_toy_dataset(data_dir)
     seed_everything(seed)
     model = ToyModel(dropout=dropout)
@@ -166,7 +167,8 @@ def build_trainer(*, run_dir, data_dir, max_iter, period, batch_size=4, dropout=
     batches = SceneGraphBatches(dataset, batch_size=batch_size, seed=seed, rank=dist_utils.get_rank(),
                                 world_size=dist_utils.get_world_size())
     return Trainer(model, optimizer, batches, max_iter=max_iter, run_dir=run_dir, scheduler=scheduler,
-                   hooks=hooks, grad_clip=1.0, checkpoint_period=period, seed=seed)
+                   hooks=hooks, grad_clip=1.0, checkpoint_period=period, seed=seed,
+                   keep_checkpoints=keep_checkpoints)
 
 
 def main(argv=None) -> int:

@@ -48,6 +48,23 @@ def test_train_writes_periodic_final_and_last(tmp_path):
     assert sum(recorder.losses[-4:]) < sum(recorder.losses[:4])
 
 
+@pytest.mark.parametrize("keep,expected", [(0, []), (1, ["model_0000010.pth"]),
+                                           (2, ["model_0000005.pth", "model_0000010.pth"])])
+def test_only_the_newest_periodic_checkpoints_are_kept(tmp_path, keep, expected):
+    seen = []
+
+    class Listing(Hook):
+        def after_step(self, trainer):
+            seen.append(sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("model_0*.pth")))
+
+    trainer = build_trainer(run_dir=tmp_path / "run", data_dir=tmp_path / "data", max_iter=12, period=5,
+                            keep_checkpoints=keep, hooks=[Listing()])
+    trainer.train()
+    names = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir())
+    assert names == sorted(["last.pth", "model_final.pth", *expected])
+    assert seen[10] == ["model_0000010.pth"] if keep <= 1 else seen[10] == expected  # the newest kept while training
+
+
 def test_resume_after_crash_matches_uninterrupted(tmp_path):
     straight = build_trainer(run_dir=tmp_path / "a", data_dir=tmp_path / "data", max_iter=12, period=5)
     straight.train()

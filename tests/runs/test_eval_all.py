@@ -128,7 +128,7 @@ def test_broken_runs_are_reported_and_skipped(tmp_path):
     evaluator = FakeEvaluator(fail_on=["crash-predcls"])
     code, text = run_all(outputs, results, evaluator)
     assert code == 1
-    assert "1 evaluated, 0 published as recorded, 0 up to date, 4 failed, 1 without predictions.h5 yet" in text
+    assert "1 evaluated, 0 published as recorded, 0 up to date, 4 failed, 1 not finished yet" in text
     assert sorted(p.name for p in results.iterdir()) == ["synth-good-predcls.json"]
     failed = [line for line in text.splitlines() if line.startswith("  FAILED")]
     assert len(failed) == 4
@@ -160,6 +160,16 @@ def test_predictions_without_run_json_are_reported(tmp_path):
     (outputs / "synth" / "orphan" / "predictions.h5").write_bytes(b"x")
     code, text = run_all(outputs, tmp_path / "results", FakeEvaluator())
     assert code == 1 and "run.json" in text
+
+
+def test_an_unfinished_run_of_ours_is_skipped_not_failed(tmp_path):
+    """A run killed after writing predictions.h5 but before run.json (written last) leaves a folder
+    with config.yaml: eval --all skips it with a hint instead of failing."""
+    outputs = tmp_path / "outputs"
+    folder = make_run(outputs, "synth", "killed-predcls")
+    (folder / "run.json").unlink()
+    code, text = run_all(outputs, tmp_path / "results", FakeEvaluator())
+    assert code == 0 and "1 not finished yet" in text and "--resume" in text
 
 
 def test_config_options_reach_the_evaluator(tmp_path):

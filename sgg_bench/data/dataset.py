@@ -10,7 +10,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -28,7 +28,7 @@ OPENIMAGES_VOCAB_PATHS = ("annotations/categories_dict.json", "categories_dict.j
 class SceneGraphTable:
     """All images of one split, concatenated.
 
-    image_ids, widths, heights: (N,) int64; image_paths: N paths.
+    image_ids, widths, heights: (N,) int64; image_paths: N paths (a list or ``ImagePaths``).
     source_rows: (N,) int64, the image's row in the source file (VG: h5 image row;
                  OpenImages: index in the split's annotation list).
     boxes:       (B, 4) xyxy in the *source frame* (VG: int32 1024-grid after the loader's
@@ -42,7 +42,7 @@ class SceneGraphTable:
     source_rows: np.ndarray
     widths: np.ndarray
     heights: np.ndarray
-    image_paths: list[Path]
+    image_paths: Sequence[Path]
     boxes: np.ndarray
     labels: np.ndarray
     box_offsets: np.ndarray
@@ -61,6 +61,25 @@ class SceneGraphTable:
 
     def image_relations(self, i: int) -> np.ndarray:
         return self.relations[self.rel_offsets[i]:self.rel_offsets[i + 1]]
+
+
+class ImagePaths(Sequence):
+    """``folder / f"{name}{suffix}"`` for each name, built on access (tens of thousands of Path
+    objects cost a noticeable part of opening a split that only needs its annotations)."""
+
+    def __init__(self, folder: Path, names: Sequence, suffix: str = ".jpg"):
+        self.folder, self.names, self.suffix = Path(folder), names, suffix
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.folder / f"{self.names[i]}{self.suffix}"
+
+    def __iter__(self) -> Iterator[Path]:
+        return (self.folder / f"{name}{self.suffix}" for name in self.names)
 
 
 def deduplicate_relations(relations: np.ndarray, rng: np.random.Generator) -> np.ndarray:

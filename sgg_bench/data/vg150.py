@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sgg_bench.data.dataset import SGGDataset, SceneGraphTable, check_split
+from sgg_bench.data.dataset import ImagePaths, SGGDataset, SceneGraphTable, check_split
 from sgg_bench.data.ranges import concat_ranges, counts_to_offsets
 from sgg_bench.data.validate import (VG_H5_KEYS, check_image_files, check_vg_image_count,
                                      filter_vg_image_data, validate_vg_arrays)
@@ -84,7 +84,7 @@ def _column(path: Path, key: str, array: np.ndarray) -> np.ndarray:
         array = array[:, 0]
     if array.ndim != 1:
         raise DataFormatError(path, key, "an array of shape (n, 1) or (n,)", tuple(array.shape))
-    return array.astype(np.int64)
+    return array.astype(np.int64, copy=False)
 
 
 def read_vg_h5(path: Path, vocab: DatasetVocabulary) -> VGArrays:
@@ -100,13 +100,13 @@ def read_vg_h5(path: Path, vocab: DatasetVocabulary) -> VGArrays:
             if key not in handle:
                 raise DataFormatError(path, key, "this key to be present", "missing")
         raw = {key: handle[key][()] for key in VG_H5_KEYS}
-        attributes = handle["attributes"][()].astype(np.int64) if "attributes" in handle else None
+        attributes = handle["attributes"][()].astype(np.int64, copy=False) if "attributes" in handle else None
     labels = _column(path, "labels", raw["labels"])
     predicates = _column(path, "predicates", raw["predicates"])
     columns = {key: _column(path, key, raw[key]) for key in
                ("img_to_first_box", "img_to_last_box", "img_to_first_rel", "img_to_last_rel", "split")}
     boxes = np.asarray(raw["boxes_1024"])
-    relationships = np.asarray(raw["relationships"]).astype(np.int64)
+    relationships = np.asarray(raw["relationships"]).astype(np.int64, copy=False)
     validate_vg_arrays(path, boxes=boxes, labels=labels, relationships=relationships, predicates=predicates,
                        first_box=columns["img_to_first_box"], last_box=columns["img_to_last_box"],
                        first_rel=columns["img_to_first_rel"], last_rel=columns["img_to_last_rel"],
@@ -177,7 +177,7 @@ def build_vg_table(arrays: VGArrays, image_rows: np.ndarray, *, image_ids: np.nd
     ids = image_ids[image_rows]
     return SceneGraphTable(
         image_ids=ids, source_rows=image_rows, widths=widths[image_rows], heights=heights[image_rows],
-        image_paths=[image_dir / f"{int(image_id)}.jpg" for image_id in ids],
+        image_paths=ImagePaths(image_dir, ids.tolist()),
         boxes=arrays.grid_boxes[box_rows], labels=arrays.labels[box_rows], box_offsets=counts_to_offsets(box_counts),
         relations=np.column_stack([local, arrays.predicates[rel_rows]]).astype(np.int64).reshape(-1, 3),
         rel_offsets=counts_to_offsets(rel_counts),

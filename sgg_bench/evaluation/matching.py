@@ -268,10 +268,58 @@ def no_graph_topk(foreground: np.ndarray, pair_score: np.ndarray, best_val: np.n
     the best few entries of every row instead), so only entries >= t of rows whose best reaches t
     are ranked exactly (ties at t are kept, so nothing is lost).
     """
+    rows, cols, values, image, rank = _sorted_candidates(foreground, pair_score, best_val, row_offsets, k)
+    keep = rank < k
+    return rows[keep], cols[keep], _offsets_of(image[keep], len(row_offsets) - 1)
+
+
+def no_graph_ranked(foreground: np.ndarray, pair_score: np.ndarray, best_val: np.ndarray, row_offsets: np.ndarray,
+                    k: int, cuts=()) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``no_graph_topk`` in the reference's exact order where it matters, plus the ties at k.
+
+    Images where equal scores straddle one of ``cuts`` (or k) are re-ranked with KT's own call
+    (``ties.reference_order``: numpy's default argsort of the image's negated float32 scores); in
+    every other image the stable order selects the same candidates at each cut. Entries tied with
+    an image's k-th one follow it (ranks >= k, never inside a cut), so tie ranges can be computed.
+    Returns (rows, cols, values (T,) float32, offsets (B+1,)).
+    """
+    from sgg_bench.evaluation.ties import reference_order
+    num_images = len(row_offsets) - 1
+    rows, cols, values, image, rank = _sorted_candidates(foreground, pair_score, best_val, row_offsets, k)
+    counts = np.bincount(image, minlength=num_images)
+    starts = np.zeros(num_images + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    tied = np.zeros(num_images, dtype=bool)
+    for cut in sorted(set(int(c) for c in cuts) | {int(k)}):
+        has = np.flatnonzero(counts > cut)
+        at = starts[has] + cut - 1
+        tied[has[values[at] == values[at + 1]]] = True
+    keep = (rank < k) & ~tied[image]
+    if not tied.any():
+        return rows[keep], cols[keep], values[keep], _offsets_of(image[keep], num_images)
+    redo = np.flatnonzero(tied)
+    ref_rows, ref_cols, ref_values, ref_counts = reference_order(foreground, pair_score, row_offsets, redo, k)
+    all_image = np.concatenate([image[keep], np.repeat(redo, ref_counts)])
+    order = np.argsort(all_image, kind="stable")      # whole images, each in its own order
+    return (np.concatenate([rows[keep], ref_rows])[order], np.concatenate([cols[keep], ref_cols])[order],
+            np.concatenate([values[keep], ref_values])[order], _offsets_of(all_image, num_images))
+
+
+def _offsets_of(image: np.ndarray, num_images: int) -> np.ndarray:
+    offsets = np.zeros(num_images + 1, dtype=np.int64)
+    np.cumsum(np.bincount(image, minlength=num_images), out=offsets[1:])
+    return offsets
+
+
+def _sorted_candidates(foreground, pair_score, best_val, row_offsets, k):
+    """Every entry that can be in an image's top k (and its ties), sorted by (image, value desc), stable.
+
+    Returns (rows, cols, values, image, rank within image), each (T,).
+    """
     num_images = len(row_offsets) - 1
     if len(foreground) == 0 or foreground.shape[1] == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(num_images + 1, dtype=np.int64)
+        return empty, empty, np.zeros(0, np.float32), empty, empty
     width = foreground.shape[1]
     row_counts = np.diff(row_offsets)
     row_image = np.repeat(np.arange(num_images, dtype=np.int64), row_counts)
@@ -298,10 +346,7 @@ def no_graph_topk(foreground: np.ndarray, pair_score: np.ndarray, best_val: np.n
     starts = np.zeros(num_images + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
     rank = np.arange(len(order), dtype=np.int64) - starts[image]
-    keep = order[rank < k]
-    out_offsets = np.zeros(num_images + 1, dtype=np.int64)
-    np.cumsum(np.minimum(counts, k), out=out_offsets[1:])
-    return rows[local_row[keep]], cols[keep].astype(np.int64), out_offsets
+    return rows[local_row[order]], cols[order].astype(np.int64), values[order], image, rank
 
 
 def _stable_order_by_image_then_value_desc(image: np.ndarray, values: np.ndarray) -> np.ndarray:

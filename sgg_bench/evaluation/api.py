@@ -22,7 +22,7 @@ from sgg_bench.evaluation.openimages_protocol import OpenImagesEvaluator
 from sgg_bench.evaluation.vg_protocol import VGEvaluator
 from sgg_bench.structures import ImageGroundTruth, ImagePrediction
 
-EVALUATOR_VERSION = "1.0.0"
+EVALUATOR_VERSION = "1.1.0"   # 1.1: ngR ties ranked exactly as KT (numpy default argsort)
 PROTOCOLS = ("vg", "oi")
 VARIANTS = ("phrdet", "preddet")
 

@@ -102,3 +102,30 @@ def test_reference_order_is_numpys_default_argsort():
         # entries tied with the 10th follow it
         assert out[b + 1] - out[b] == 10 + np.count_nonzero(flat == flat[top[-1]]) - np.count_nonzero(
             flat[top] == flat[top[-1]])
+
+
+def test_cli_record_and_table_carry_tie_ranges(tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    import sgg_bench.data as data_layer
+    from sgg_bench.cli import main
+    from sgg_bench.evaluation.predictions import PredictionsWriter
+    from sgg_bench.leaderboard.records import read_record
+    from sgg_bench.structures import DatasetVocabulary
+
+    gt, pred, _ = straddling_image()
+    vocab = DatasetVocabulary(object_classes=["__background__", "a", "b", "c", "d"],
+                              predicate_classes=["__background__", "on", "has", "near"])
+    fake = SimpleNamespace(vocab=vocab, ground_truth=lambda: [gt], fingerprint="fp")
+    monkeypatch.setattr(data_layer, "open_dataset", lambda root, split, **kw: fake, raising=False)
+    monkeypatch.setattr(data_layer, "detect_format", lambda root: "vg", raising=False)
+    with PredictionsWriter(tmp_path / "p.h5", dataset="fake", split="test", mode="predcls", num_obj_classes=5,
+                           num_rel_classes=C) as writer:
+        writer.add(pred)
+    (tmp_path / "d").mkdir()
+    assert main(["eval", "--predictions", str(tmp_path / "p.h5"), "--dataset", str(tmp_path / "d"),
+                 "--out", str(tmp_path / "r.json"), "--no-longtail"]) == 0
+    assert "R@20 0.00-100.00" in capsys.readouterr().out
+    record = read_record(tmp_path / "r.json")
+    assert record["tie_ranges"]["R@20"] == [0.0, 1.0]
+    assert record["metrics"]["R@20"] == 0.0

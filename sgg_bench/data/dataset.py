@@ -201,12 +201,16 @@ class SGGDataset:
 
 @functools.lru_cache(maxsize=64)
 def _fingerprint_cached(key: tuple, extra: str) -> str:
+    from sgg_bench.data.stat_cache import cached_text, stat_key
     from sgg_bench.utils.hashing import fingerprint_files
-    return fingerprint_files([Path(entry[0]) for entry in key], extra=extra)
+    paths = [Path(entry[0]) for entry in key]
+    # Hashing hundreds of MB costs more than the rest of opening a split, so it is remembered on disk.
+    return cached_text(paths[0].parent, "fingerprint", stat_key(paths, extra),
+                       lambda: fingerprint_files(paths, extra=extra))
 
 
 def files_fingerprint(paths: Sequence[Path], extra: str = "") -> str:
-    """``fingerprint_files`` memoised per process on (path, size, mtime) of each file."""
+    """``fingerprint_files`` memoised on (path, size, mtime) of each file, in the process and on disk."""
     key = tuple(sorted((str(Path(p).resolve()), os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths))
     return _fingerprint_cached(key, extra)
 

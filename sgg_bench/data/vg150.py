@@ -186,7 +186,11 @@ def build_vg_table(arrays: VGArrays, image_rows: np.ndarray, *, image_ids: np.nd
 
 def read_vg_image_info(files: VGFiles, num_h5_images: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(image_ids, widths, heights, json_rows), one per h5 image row (corrupted ids skipped)."""
-    ids, widths, heights, json_rows = filter_vg_image_data(files.image_data, read_json(files.image_data))
+    from sgg_bench.data.stat_cache import cached_arrays, stat_key
+    # Parsing and checking image_data.json (108k entries) is remembered per file version.
+    ids, widths, heights, json_rows = cached_arrays(
+        files.root, "image_data", stat_key([files.image_data], "vg-image-data-1"),
+        lambda: filter_vg_image_data(files.image_data, read_json(files.image_data)))
     check_vg_image_count(files.image_data, len(ids), files.h5, num_h5_images)
     return ids, widths, heights, json_rows
 

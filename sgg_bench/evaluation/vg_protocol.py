@@ -113,15 +113,19 @@ class VGEvaluator:
         gc_blocks = {} if self.multiple_preds else {
             ki: tie_blocks(triplet_score, pred.rel_offsets, k) for ki, k in enumerate(self.ks)}
         gc_rows = np.flatnonzero(rank < max_k)
-        if len(gc_blocks) and len(gc_blocks[len(self.ks) - 1][0]):
-            images, _, ends = gc_blocks[len(self.ks) - 1]
+        if len(gc_blocks) and len(gc_blocks[self.ks.index(max_k)][0]):
+            images, _, ends = gc_blocks[self.ks.index(max_k)]
             extra = np.concatenate([np.arange(pred.rel_offsets[b] + max_k, pred.rel_offsets[b] + e)
                                     for b, e in zip(images.tolist(), ends.tolist())])
             needed[extra] = True
             gc_rows = np.union1d(gc_rows, extra)
-        predicates = first_max_column(foreground, best_val, needed) + 1
-
         ng = self._no_graph_first_hits(gt_triplets, pred, boxes, labels, scores, box_offsets, best_val)
+        # The ngR candidates hold most rows' maximum entries; the argmax is computed only for the rest.
+        predicates = ng[7].copy()
+        missing = needed & (predicates < 0)
+        if missing.any():
+            predicates[missing] = first_max_column(foreground, best_val, missing)[missing]
+        predicates += 1
         ng_first = ng[0]
         if self.multiple_preds:
             gc = ng
@@ -206,11 +210,11 @@ class VGEvaluator:
     def _no_graph_first_hits(self, gt_triplets, pred, boxes, labels, scores, box_offsets, best_val):
         """§6: top-100 (pair, predicate) candidates by s_i * s_j * p[m, c], cut before matching, in the
         reference's order (ties included). Returns what ``_first_hits(with_matches=True)`` does, plus
-        the candidates' values and offsets."""
+        the candidates' values and offsets and each row's argmax column where known (else -1)."""
         _, subj, obj = self._pairs(pred, box_offsets)
         pair_score = scores[subj] * scores[obj]
-        rows, cols, values, offsets = no_graph_ranked(pred.rel_scores[:, 1:], pair_score, best_val, pred.rel_offsets,
-                                                      self.ng_candidates, cuts=self.ks)
+        rows, cols, values, offsets, row_argmax = no_graph_ranked(pred.rel_scores[:, 1:], pair_score, best_val,
+                                                                  pred.rel_offsets, self.ng_candidates, cuts=self.ks)
         predicates = cols.astype(np.int64) + 1
         triplets = self._pred_triplets(pred, boxes, labels, box_offsets, rows, predicates)
         p_idx, g_idx = match_triplets(gt_triplets, triplets, num_obj_classes=self.num_obj_classes,
@@ -218,7 +222,7 @@ class VGEvaluator:
                                       rule=self.match_rule)
         entry_rank = rank_in_segment(offsets)
         return (first_hit_rank(len(gt_triplets), p_idx, g_idx, entry_rank), p_idx, g_idx, entry_rank,
-                triplets.image, values, offsets)
+                triplets.image, values, offsets, row_argmax)
 
     def _triplet_scores(self, pred, scores, box_offsets, best_val) -> np.ndarray:
         """(M,) float32 r * s_i * s_j of every delivered row (the post-processor's ranking key, §3)."""

@@ -92,7 +92,7 @@ def test_reference_order_is_numpys_default_argsort():
     rng = np.random.default_rng(0)
     foreground = rng.choice(np.array([0.1, 0.2, 0.3], np.float32), size=(40, 5))     # massive ties
     offsets = np.array([0, 25, 40])
-    rows, cols, values, out = no_graph_ranked(foreground, np.ones(40, np.float32), foreground.max(axis=1), offsets,
+    rows, cols, values, out, _ = no_graph_ranked(foreground, np.ones(40, np.float32), foreground.max(axis=1), offsets,
                                               10, cuts=(3, 5))
     for b in range(2):
         flat = (np.float32(1) * foreground[offsets[b]:offsets[b + 1]]).ravel()

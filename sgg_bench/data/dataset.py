@@ -261,12 +261,14 @@ def check_split(split: str) -> None:
 
 def open_dataset(root: str | os.PathLike, split: str, *, num_val_im: int | None = None, num_im: int = -1,
                  filter_empty_rels: bool = True, filter_non_overlap: bool = False,
-                 filter_duplicate_rels: bool = True, check_images: bool = True) -> SGGDataset:
+                 filter_duplicate_rels: bool = True, check_images: bool = True,
+                 attributes: bool = True) -> SGGDataset:
     """Open one split of a VG150 or OpenImages folder (format detected from its files).
 
     ``filter_non_overlap`` and ``filter_duplicate_rels`` act on the train split only (as the
     standard loaders build their val/test sets); ``num_val_im`` is VG-only. ``check_images``
-    requires every image file of the split to exist.
+    requires every image file of the split to exist. ``attributes=False`` skips reading VG's
+    object attributes (the evaluator does not use them; ``table.attributes`` is then None).
     """
     check_split(split)
     fmt = detect_format(root)
@@ -274,7 +276,8 @@ def open_dataset(root: str | os.PathLike, split: str, *, num_val_im: int | None 
         from sgg_bench.data.vg150 import open_vg150
         return open_vg150(root, split, num_val_im=resolve_num_val_im(root, num_val_im), num_im=num_im,
                           filter_empty_rels=filter_empty_rels, filter_non_overlap=filter_non_overlap,
-                          filter_duplicate_rels=filter_duplicate_rels, check_images=check_images)
+                          filter_duplicate_rels=filter_duplicate_rels, check_images=check_images,
+                          attributes=attributes)
     from sgg_bench.data.openimages import open_openimages
     return open_openimages(root, split, num_im=num_im, filter_empty_rels=filter_empty_rels,
                            filter_duplicate_rels=filter_duplicate_rels, check_images=check_images)

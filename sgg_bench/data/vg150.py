@@ -87,8 +87,10 @@ def _column(path: Path, key: str, array: np.ndarray) -> np.ndarray:
     return array.astype(np.int64, copy=False)
 
 
-def read_vg_h5(path: Path, vocab: DatasetVocabulary) -> VGArrays:
-    """Read every needed array of the h5 once and validate it against the vocabulary sizes."""
+def read_vg_h5(path: Path, vocab: DatasetVocabulary, *, attributes: bool = True) -> VGArrays:
+    """Read every needed array of the h5 once and validate it against the vocabulary sizes.
+
+    attributes=False leaves ``VGArrays.attributes`` None without reading them (80+ MB for VG)."""
     import h5py
 
     try:
@@ -100,7 +102,9 @@ def read_vg_h5(path: Path, vocab: DatasetVocabulary) -> VGArrays:
             if key not in handle:
                 raise DataFormatError(path, key, "this key to be present", "missing")
         raw = {key: handle[key][()] for key in VG_H5_KEYS}
-        attributes = handle["attributes"][()].astype(np.int64, copy=False) if "attributes" in handle else None
+        wanted = attributes
+        attributes = handle["attributes"][()].astype(np.int64, copy=False) if (
+            wanted and "attributes" in handle) else None
     labels = _column(path, "labels", raw["labels"])
     predicates = _column(path, "predicates", raw["predicates"])
     columns = {key: _column(path, key, raw[key]) for key in
@@ -195,19 +199,20 @@ def read_vg_image_info(files: VGFiles, num_h5_images: int) -> tuple[np.ndarray, 
     return ids, widths, heights, json_rows
 
 
-def load_vg150(root: str | os.PathLike) -> tuple[VGFiles, DatasetVocabulary, VGArrays, tuple]:
+def load_vg150(root: str | os.PathLike, *, attributes: bool = True) -> tuple[VGFiles, DatasetVocabulary, VGArrays,
+                                                                             tuple]:
     """Read and validate the whole folder: (files, vocab, arrays, (ids, widths, heights, json_rows))."""
     files = find_vg_files(root)
     vocab = load_vg_vocabulary(files.dicts)
-    arrays = read_vg_h5(files.h5, vocab)
+    arrays = read_vg_h5(files.h5, vocab, attributes=attributes)
     return files, vocab, arrays, read_vg_image_info(files, arrays.num_images)
 
 
 def open_vg150(root: str | os.PathLike, split: str, *, num_val_im: int = 5000, num_im: int = -1,
                filter_empty_rels: bool = True, filter_non_overlap: bool = False,
-               filter_duplicate_rels: bool = True, check_images: bool = True) -> SGGDataset:
+               filter_duplicate_rels: bool = True, check_images: bool = True, attributes: bool = True) -> SGGDataset:
     """One VG150 split; ``filter_non_overlap``/``filter_duplicate_rels`` act on train only."""
-    files, vocab, arrays, (ids, widths, heights, json_rows) = load_vg150(root)
+    files, vocab, arrays, (ids, widths, heights, json_rows) = load_vg150(root, attributes=attributes)
     rows = select_vg_images(arrays, split, num_im=num_im, num_val_im=num_val_im, filter_empty_rels=filter_empty_rels)
     table = build_vg_table(arrays, rows, image_ids=ids, widths=widths, heights=heights, image_dir=files.image_dir,
                            filter_non_overlap=filter_non_overlap and split == "train")

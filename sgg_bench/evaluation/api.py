@@ -171,7 +171,7 @@ def evaluate_predictions(predictions_path: str | os.PathLike, dataset_root: str 
     predictions_path = Path(predictions_path)
     if protocol is None:
         protocol = "oi" if data_layer.detect_format(dataset_root) == "openimages" else "vg"
-    dataset = data_layer.open_dataset(dataset_root, split, check_images=False)
+    dataset = data_layer.open_dataset(dataset_root, split, check_images=False, attributes=False)
     vocab = dataset.vocab
     want_counts = longtail and options.get("predicate_counts") is None and options.get("longtail_groups") is None
     # Hashing the annotation files and reading the cached training statistics need no GIL for most

@@ -117,7 +117,7 @@ class TieRanges:
         first_case = self._case_count.get(key, 0)
         self._case_count[key] = first_case + len(images)
         self.cases.setdefault(key, []).append(np.stack([k - a, b - a], axis=1))
-        case_of_image = np.full(int(entry_image.max(initial=-1)) + 2 if len(entry_image) else 1, -1, dtype=np.int64)
+        case_of_image = np.full(max(int(entry_image.max(initial=-1)), int(images.max())) + 1, -1, dtype=np.int64)
         case_of_image[images] = np.arange(len(images))
         case = case_of_image[entry_image[match_entry]] if len(match_entry) else np.zeros(0, np.int64)
         keep = case >= 0

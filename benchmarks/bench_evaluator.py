@@ -40,9 +40,6 @@ NUM_OBJ, NUM_REL, KS = 151, 51, (20, 50, 100)
 # ---------------------------------------------------------------------------------------- data
 def generate(workdir: Path, images: int, sgdet_pairs: int, seed: int = 0,
              modes: tuple[str, ...] = ("predcls", "sgdet")) -> None:
-    from sgg_bench.evaluation.predictions import PredictionsWriter
-    from sgg_bench.structures import ImagePrediction
-
     rng = np.random.default_rng(seed)
     workdir.mkdir(parents=True, exist_ok=True)
     num_boxes = np.clip(rng.poisson(12, images), 2, 40)
@@ -64,8 +61,24 @@ def generate(workdir: Path, images: int, sgdet_pairs: int, seed: int = 0,
                              gt["labels"][rng.integers(0, total_boxes, 20000)],
                              rng.integers(1, NUM_REL, 20000)], axis=1), axis=0)
     np.save(workdir / "zeroshot.npy", zs)
+    for mode in modes:
+        path = workdir / f"{mode}.h5"
+        if not path.exists():
+            write_predictions_file(path, gt, mode, rng, sgdet_pairs)
+
+
+def write_predictions_file(path: Path, gt: dict, mode: str, rng: np.random.Generator, sgdet_pairs: int = 1024) -> None:
+    """A ranked predictions file for ``gt`` (image_ids, box_counts, rel_counts, boxes, labels, relations).
+
+    predcls: the GT boxes, all ordered pairs; sgdet: 80 jittered boxes, ``sgdet_pairs`` random pairs.
+    Half of the GT pairs among the first 400 get their predicate's logit raised by 4.
+    """
+    from sgg_bench.evaluation.predictions import PredictionsWriter
+    from sgg_bench.structures import ImagePrediction
+
+    num_boxes, images = gt["box_counts"], len(gt["image_ids"])
     box_off = np.concatenate([[0], np.cumsum(num_boxes)])
-    rel_off = np.concatenate([[0], np.cumsum(num_rels)])
+    rel_off = np.concatenate([[0], np.cumsum(gt["rel_counts"])])
 
     def distribution(m: int, truth: dict, pairs: np.ndarray) -> np.ndarray:
         logits = rng.standard_normal((m, NUM_REL)).astype(np.float32)
@@ -76,39 +89,36 @@ def generate(workdir: Path, images: int, sgdet_pairs: int, seed: int = 0,
         probs = np.exp(logits)
         return probs / probs.sum(axis=1, keepdims=True)
 
-    for mode, path in (("predcls", workdir / "predcls.h5"), ("sgdet", workdir / "sgdet.h5")):
-        if path.exists() or mode not in modes:
-            continue
-        started = time.perf_counter()
-        with PredictionsWriter(path, dataset="bench", split="test", mode=mode, num_obj_classes=NUM_OBJ,
-                               num_rel_classes=NUM_REL) as writer:
-            for b in range(images):
-                boxes = gt["boxes"][box_off[b]:box_off[b + 1]]
-                labels = gt["labels"][box_off[b]:box_off[b + 1]]
-                r = gt["relations"][rel_off[b]:rel_off[b + 1]]
-                truth = {(int(s), int(o)): int(p) for s, o, p in r}
-                n = len(boxes)
-                if mode == "predcls":
-                    ii, jj = np.nonzero(~np.eye(n, dtype=bool))
-                    pairs = np.stack([ii, jj], axis=1)
-                    pred_boxes, pred_labels, scores = boxes, labels, np.ones(n, np.float32)
-                else:
-                    src = np.concatenate([np.arange(n), rng.integers(0, n, 80 - n)]) if n < 80 else np.arange(80)
-                    pred_boxes = boxes[src] + rng.normal(0, 4, (len(src), 4)).astype(np.float32)
-                    pred_labels = np.where(rng.random(len(src)) < 0.7, labels[src], rng.integers(1, NUM_OBJ, len(src)))
-                    scores = rng.uniform(0.05, 1, len(src)).astype(np.float32)
-                    ii, jj = np.nonzero(~np.eye(len(src), dtype=bool))
-                    pick = rng.choice(len(ii), min(sgdet_pairs, len(ii)), replace=False)
-                    pairs = np.stack([ii[pick], jj[pick]], axis=1)
-                    truth = {(int(a), int(c)): truth[(int(src[a]), int(src[c]))] for a, c in pairs[:400]
-                             if (int(src[a]), int(src[c])) in truth}
-                probs = distribution(len(pairs), truth, pairs)
-                triplet = probs[:, 1:].max(axis=1) * scores[pairs[:, 0]] * scores[pairs[:, 1]]
-                order = np.argsort(-triplet, kind="stable")
-                writer.add(ImagePrediction(image_id=int(gt["image_ids"][b]), boxes=pred_boxes, labels=pred_labels,
-                                           scores=scores, rel_pairs=pairs[order], rel_scores=probs[order]))
-        print(f"wrote {path} ({path.stat().st_size / 2**30:.2f} GiB) in {time.perf_counter() - started:.0f} s",
-              file=sys.stderr)
+    started = time.perf_counter()
+    with PredictionsWriter(path, dataset="bench", split="test", mode=mode, num_obj_classes=NUM_OBJ,
+                           num_rel_classes=NUM_REL) as writer:
+        for b in range(images):
+            boxes = gt["boxes"][box_off[b]:box_off[b + 1]]
+            labels = gt["labels"][box_off[b]:box_off[b + 1]]
+            r = gt["relations"][rel_off[b]:rel_off[b + 1]]
+            truth = {(int(s), int(o)): int(p) for s, o, p in r}
+            n = len(boxes)
+            if mode == "predcls":
+                ii, jj = np.nonzero(~np.eye(n, dtype=bool))
+                pairs = np.stack([ii, jj], axis=1)
+                pred_boxes, pred_labels, scores = boxes, labels, np.ones(n, np.float32)
+            else:
+                src = np.concatenate([np.arange(n), rng.integers(0, n, 80 - n)]) if n < 80 else np.arange(80)
+                pred_boxes = boxes[src] + rng.normal(0, 4, (len(src), 4)).astype(np.float32)
+                pred_labels = np.where(rng.random(len(src)) < 0.7, labels[src], rng.integers(1, NUM_OBJ, len(src)))
+                scores = rng.uniform(0.05, 1, len(src)).astype(np.float32)
+                ii, jj = np.nonzero(~np.eye(len(src), dtype=bool))
+                pick = rng.choice(len(ii), min(sgdet_pairs, len(ii)), replace=False)
+                pairs = np.stack([ii[pick], jj[pick]], axis=1)
+                truth = {(int(a), int(c)): truth[(int(src[a]), int(src[c]))] for a, c in pairs[:400]
+                         if (int(src[a]), int(src[c])) in truth}
+            probs = distribution(len(pairs), truth, pairs)
+            triplet = probs[:, 1:].max(axis=1) * scores[pairs[:, 0]] * scores[pairs[:, 1]]
+            order = np.argsort(-triplet, kind="stable")
+            writer.add(ImagePrediction(image_id=int(gt["image_ids"][b]), boxes=pred_boxes, labels=pred_labels,
+                                       scores=scores, rel_pairs=pairs[order], rel_scores=probs[order]))
+    print(f"wrote {path} ({path.stat().st_size / 2**30:.2f} GiB) in {time.perf_counter() - started:.0f} s",
+          file=sys.stderr)
 
 
 def load_gt(workdir: Path):

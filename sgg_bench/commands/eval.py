@@ -49,6 +49,9 @@ def _run(args: argparse.Namespace) -> int:
     from sgg_bench.evaluation import evaluate_predictions
     from sgg_bench.evaluation.table import format_table
 
+    # The record's predictions hash reads the whole file once more; hashlib releases the GIL, so
+    # it runs beside the evaluation (a thread) instead of after it.
+    digest = _hash_in_background(args.predictions) if args.out is not None else None
     result = evaluate_predictions(args.predictions, args.dataset, split=args.split, protocol=args.protocol,
                                   zeroshot=args.zeroshot, allow_missing=args.allow_missing,
                                   motifs_rule=args.motifs_rule, variant=args.variant,
@@ -61,22 +64,52 @@ def _run(args: argparse.Namespace) -> int:
               f"{' (' + info['variant'] + ')' if info.get('variant') else ''} | protocol {info['protocol']}")
         print(format_table(result))
     if args.out is not None:
-        _write(args, result)
+        _write(args, result, digest)
         print(f"result record written to {args.out}")
     return 0
 
 
-def _write(args: argparse.Namespace, result: dict) -> None:
+def _hash_in_background(path: Path):
+    """A zero-argument callable returning the sha256 of ``path``, computed in a daemon thread."""
+    import threading
+
+    from sgg_bench.utils.hashing import sha256_file
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["value"] = sha256_file(path, chunk_size=1 << 24)
+        except OSError as exc:           # reported where the hash is needed
+            box["error"] = exc
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+
+    def result() -> str:
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
+    return result
+
+
+def _write(args: argparse.Namespace, result: dict, digest=None) -> None:
+    import inspect
+
     from sgg_bench.leaderboard.records import build_record, write_record
     from sgg_bench.utils.hashing import sha256_file
 
     info = result["info"]
     mode = info["variant"] or info["mode"]
+    tie_ranges = result.get("tie_ranges") or {}
+    extra = {"tie_ranges": tie_ranges} if tie_ranges and "tie_ranges" in inspect.signature(build_record).parameters \
+        else {}
     record = build_record(
         run_id=args.run_id or args.predictions.stem, model=args.model, dataset=str(info.get("dataset")),
         split=args.split, mode=mode, protocol=info["protocol"], metrics=result["metrics"],
         per_predicate=result["per_predicate"], info=info,
-        provenance={"predictions_sha256": sha256_file(args.predictions),
+        provenance={"predictions_sha256": digest() if digest is not None else sha256_file(args.predictions),
                     "dataset_fingerprint": info.get("dataset_fingerprint"),
-                    "eval_seconds": info.get("eval_seconds")})
+                    "eval_seconds": info.get("eval_seconds")}, **extra)
+    if tie_ranges:
+        record["tie_ranges"] = {name: [float(low), float(high)] for name, (low, high) in tie_ranges.items()}
     write_record(args.out, record)

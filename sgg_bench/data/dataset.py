@@ -10,7 +10,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -29,7 +29,7 @@ OPENIMAGES_VOCAB_PATHS = ("annotations/categories_dict.json", "categories_dict.j
 class SceneGraphTable:
     """All images of one split, concatenated.
 
-    image_ids, widths, heights: (N,) int64; image_paths: N paths.
+    image_ids, widths, heights: (N,) int64; image_paths: N paths (a list or ``ImagePaths``).
     source_rows: (N,) int64, the image's row in the source file (VG: h5 image row;
                  OpenImages: index in the split's annotation list).
     boxes:       (B, 4) xyxy in the *source frame* (VG: int32 1024-grid after the loader's
@@ -43,7 +43,7 @@ class SceneGraphTable:
     source_rows: np.ndarray
     widths: np.ndarray
     heights: np.ndarray
-    image_paths: list[Path]
+    image_paths: Sequence[Path]
     boxes: np.ndarray
     labels: np.ndarray
     box_offsets: np.ndarray
@@ -62,6 +62,25 @@ class SceneGraphTable:
 
     def image_relations(self, i: int) -> np.ndarray:
         return self.relations[self.rel_offsets[i]:self.rel_offsets[i + 1]]
+
+
+class ImagePaths(Sequence):
+    """``folder / f"{name}{suffix}"`` for each name, built on access (tens of thousands of Path
+    objects cost a noticeable part of opening a split that only needs its annotations)."""
+
+    def __init__(self, folder: Path, names: Sequence, suffix: str = ".jpg"):
+        self.folder, self.names, self.suffix = Path(folder), names, suffix
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return self.folder / f"{self.names[i]}{self.suffix}"
+
+    def __iter__(self) -> Iterator[Path]:
+        return (self.folder / f"{name}{self.suffix}" for name in self.names)
 
 
 def deduplicate_relations(relations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -187,12 +206,16 @@ class SGGDataset:
 
 @functools.lru_cache(maxsize=64)
 def _fingerprint_cached(key: tuple, extra: str) -> str:
+    from sgg_bench.data.stat_cache import cached_text, stat_key
     from sgg_bench.utils.hashing import fingerprint_files
-    return fingerprint_files([Path(entry[0]) for entry in key], extra=extra)
+    paths = [Path(entry[0]) for entry in key]
+    # Hashing hundreds of MB costs more than the rest of opening a split, so it is remembered on disk.
+    return cached_text(paths[0].parent, "fingerprint", stat_key(paths, extra),
+                       lambda: fingerprint_files(paths, extra=extra))
 
 
 def files_fingerprint(paths: Sequence[Path], extra: str = "") -> str:
-    """``fingerprint_files`` memoised per process on (path, size, mtime) of each file."""
+    """``fingerprint_files`` memoised on (path, size, mtime) of each file, in the process and on disk."""
     key = tuple(sorted((str(Path(p).resolve()), os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths))
     return _fingerprint_cached(key, extra)
 
@@ -243,12 +266,14 @@ def check_split(split: str) -> None:
 
 def open_dataset(root: str | os.PathLike, split: str, *, num_val_im: int | None = None, num_im: int = -1,
                  filter_empty_rels: bool = True, filter_non_overlap: bool = False,
-                 filter_duplicate_rels: bool = True, check_images: bool = True) -> SGGDataset:
+                 filter_duplicate_rels: bool = True, check_images: bool = True,
+                 attributes: bool = True) -> SGGDataset:
     """Open one split of a VG150 or OpenImages folder (format detected from its files).
 
     ``filter_non_overlap`` and ``filter_duplicate_rels`` act on the train split only (as the
     standard loaders build their val/test sets); ``num_val_im`` is VG-only. ``check_images``
-    requires every image file of the split to exist.
+    requires every image file of the split to exist. ``attributes=False`` skips reading VG's
+    object attributes (the evaluator does not use them; ``table.attributes`` is then None).
     """
     check_split(split)
     fmt = detect_format(root)
@@ -256,7 +281,8 @@ def open_dataset(root: str | os.PathLike, split: str, *, num_val_im: int | None 
         from sgg_bench.data.vg150 import open_vg150
         return open_vg150(root, split, num_val_im=resolve_num_val_im(root, num_val_im), num_im=num_im,
                           filter_empty_rels=filter_empty_rels, filter_non_overlap=filter_non_overlap,
-                          filter_duplicate_rels=filter_duplicate_rels, check_images=check_images)
+                          filter_duplicate_rels=filter_duplicate_rels, check_images=check_images,
+                          attributes=attributes)
     from sgg_bench.data.openimages import open_openimages
     return open_openimages(root, split, num_im=num_im, filter_empty_rels=filter_empty_rels,
                            filter_duplicate_rels=filter_duplicate_rels, check_images=check_images)

@@ -128,6 +128,9 @@ def filter_vg_image_data(path: Path, entries: object) -> tuple[np.ndarray, np.nd
     """
     if not isinstance(entries, list):
         raise DataFormatError(path, "top level", "a JSON list of image entries", type(entries).__name__)
+    fast = _image_data_columns(entries)
+    if fast is not None:
+        return fast
     ids, widths, heights, rows = [], [], [], []
     row_of_id: dict[int, int] = {}
     for row, entry in enumerate(entries):
@@ -151,6 +154,28 @@ def filter_vg_image_data(path: Path, entries: object) -> tuple[np.ndarray, np.nd
         rows.append(row)
     as_array = lambda values: np.asarray(values, dtype=np.int64)  # noqa: E731
     return as_array(ids), as_array(widths), as_array(heights), as_array(rows)
+
+
+def _image_data_columns(entries: list) -> tuple[np.ndarray, ...] | None:
+    """The same result as the checking loop when every entry is valid (one pass per column, no
+    per-entry branching); None when any entry is not, so that the loop can name the bad one."""
+    try:
+        if set(map(type, entries)) - {dict}:
+            return None
+        columns = [[entry[key] for entry in entries] for key in ("image_id", "width", "height")]
+    except KeyError:
+        return None
+    if any(set(map(type, column)) - {int} for column in columns):
+        return None                     # bool is not int here, as in the loop's isinstance test
+    try:
+        ids, widths, heights = (np.asarray(column, dtype=np.int64) for column in columns)
+    except OverflowError:
+        return None
+    if (widths <= 0).any() or (heights <= 0).any():
+        return None
+    keep = ~np.isin(ids, np.asarray(sorted(VG_CORRUPTED_IMAGE_IDS), dtype=np.int64))
+    rows = np.flatnonzero(keep).astype(np.int64)
+    return ids[rows], widths[rows], heights[rows], rows
 
 
 def check_vg_image_count(image_data_path: Path, num_entries: int, h5_path: Path, num_h5_images: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from sgg_bench.data.box_rules import require_integer_dtype, vg_grid_boxes_as_int
-from sgg_bench.data.dataset import SETTINGS_FILE, SGGDataset, SceneGraphTable, check_split
+from sgg_bench.data.dataset import SETTINGS_FILE, ImagePaths, SGGDataset, SceneGraphTable, check_split
 from sgg_bench.data.ranges import concat_ranges, counts_to_offsets
 from sgg_bench.data.validate import (VG_H5_KEYS, check_image_files, check_shape, check_values_in_range,
                                      check_vg_image_count, filter_vg_image_data, validate_vg_arrays)
@@ -89,8 +89,10 @@ def _column(path: Path, key: str, array: np.ndarray) -> np.ndarray:
     return require_integer_dtype(path, key, array, COLUMN_MEANING.get(key, "row indices"))
 
 
-def read_vg_h5(path: Path, vocab: DatasetVocabulary) -> VGArrays:
-    """Read every needed array of the h5 once and validate it against the vocabulary sizes."""
+def read_vg_h5(path: Path, vocab: DatasetVocabulary, *, attributes: bool = True) -> VGArrays:
+    """Read every needed array of the h5 once and validate it against the vocabulary sizes.
+
+    attributes=False leaves ``VGArrays.attributes`` None without reading them (80+ MB for VG)."""
     import h5py
 
     try:
@@ -102,7 +104,7 @@ def read_vg_h5(path: Path, vocab: DatasetVocabulary) -> VGArrays:
             if key not in handle:
                 raise DataFormatError(path, key, "this key to be present", "missing")
         raw = {key: np.asarray(handle[key][()]) for key in VG_H5_KEYS}
-        attributes = np.asarray(handle["attributes"][()]) if "attributes" in handle else None
+        attributes = np.asarray(handle["attributes"][()]) if (attributes and "attributes" in handle) else None
     labels = _column(path, "labels", raw["labels"])
     predicates = _column(path, "predicates", raw["predicates"])
     columns = {key: _column(path, key, raw[key]) for key in
@@ -202,7 +204,7 @@ def build_vg_table(arrays: VGArrays, image_rows: np.ndarray, *, image_ids: np.nd
     ids = image_ids[image_rows]
     return SceneGraphTable(
         image_ids=ids, source_rows=image_rows, widths=widths[image_rows], heights=heights[image_rows],
-        image_paths=[image_dir / f"{int(image_id)}.jpg" for image_id in ids],
+        image_paths=ImagePaths(image_dir, ids.tolist()),
         boxes=arrays.grid_boxes[box_rows], labels=arrays.labels[box_rows], box_offsets=counts_to_offsets(box_counts),
         relations=np.column_stack([local, arrays.predicates[rel_rows]]).astype(np.int64).reshape(-1, 3),
         rel_offsets=counts_to_offsets(rel_counts),
@@ -211,24 +213,29 @@ def build_vg_table(arrays: VGArrays, image_rows: np.ndarray, *, image_ids: np.nd
 
 def read_vg_image_info(files: VGFiles, num_h5_images: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(image_ids, widths, heights, json_rows), one per h5 image row (corrupted ids skipped)."""
-    ids, widths, heights, json_rows = filter_vg_image_data(files.image_data, read_json(files.image_data))
+    from sgg_bench.data.stat_cache import cached_arrays, stat_key
+    # Parsing and checking image_data.json (108k entries) is remembered per file version.
+    ids, widths, heights, json_rows = cached_arrays(
+        files.root, "image_data", stat_key([files.image_data], "vg-image-data-1"),
+        lambda: filter_vg_image_data(files.image_data, read_json(files.image_data)))
     check_vg_image_count(files.image_data, len(ids), files.h5, num_h5_images)
     return ids, widths, heights, json_rows
 
 
-def load_vg150(root: str | os.PathLike) -> tuple[VGFiles, DatasetVocabulary, VGArrays, tuple]:
+def load_vg150(root: str | os.PathLike, *, attributes: bool = True) -> tuple[VGFiles, DatasetVocabulary, VGArrays,
+                                                                             tuple]:
     """Read and validate the whole folder: (files, vocab, arrays, (ids, widths, heights, json_rows))."""
     files = find_vg_files(root)
     vocab = load_vg_vocabulary(files.dicts)
-    arrays = read_vg_h5(files.h5, vocab)
+    arrays = read_vg_h5(files.h5, vocab, attributes=attributes)
     return files, vocab, arrays, read_vg_image_info(files, arrays.num_images)
 
 
 def open_vg150(root: str | os.PathLike, split: str, *, num_val_im: int = 5000, num_im: int = -1,
                filter_empty_rels: bool = True, filter_non_overlap: bool = False,
-               filter_duplicate_rels: bool = True, check_images: bool = True) -> SGGDataset:
+               filter_duplicate_rels: bool = True, check_images: bool = True, attributes: bool = True) -> SGGDataset:
     """One VG150 split; ``filter_non_overlap``/``filter_duplicate_rels`` act on train only."""
-    files, vocab, arrays, (ids, widths, heights, json_rows) = load_vg150(root)
+    files, vocab, arrays, (ids, widths, heights, json_rows) = load_vg150(root, attributes=attributes)
     if split in ("train", "val"):
         check_num_val_im(files.root, arrays, num_val_im, num_im=num_im, filter_empty_rels=filter_empty_rels)
     rows = select_vg_images(arrays, split, num_im=num_im, num_val_im=num_val_im, filter_empty_rels=filter_empty_rels)

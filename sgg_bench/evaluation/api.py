@@ -1,7 +1,9 @@
 """Public entry points: ``evaluate`` (in-memory) and ``evaluate_predictions`` (files).
 
 Both return ``{"metrics": {flat key: float | None}, "per_predicate": {K: {name: recall}},
-"info": {...}}``; a metric that cannot be computed is None (JSON null), never 0.
+"info": {...}, "tie_ranges": {metric: [low, high]}}``; a metric that cannot be computed is None
+(JSON null), never 0. ``tie_ranges`` holds the metrics whose value depends on how tied candidates
+are ordered at a cut: the lowest and highest value over all tie orders (ties.py).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from sgg_bench.evaluation.openimages_protocol import OpenImagesEvaluator
 from sgg_bench.evaluation.vg_protocol import VGEvaluator
 from sgg_bench.structures import ImageGroundTruth, ImagePrediction
 
-EVALUATOR_VERSION = "1.0.0"
+EVALUATOR_VERSION = "1.1.0"   # 1.1: ngR ties ranked exactly as KT (numpy default argsort)
 PROTOCOLS = ("vg", "oi")
 VARIANTS = ("phrdet", "preddet")
 
@@ -60,11 +62,13 @@ def run_evaluation(gt: GroundTruthBatch, prediction_ids: np.ndarray, load_batche
                    variant: str | None = None, predicate_counts: Sequence[int] | None = None,
                    longtail_groups: Mapping[str, Sequence[int]] | None = None, detection: bool | None = None,
                    multiple_preds: bool = False, iou_threshold: float = 0.5, source: str = "predictions",
-                   progress: bool = False) -> dict:
+                   progress: bool = False, late_options=None) -> dict:
     """Shared core. ``load_batches(ids)`` yields PredictionBatch objects covering exactly the images ``ids``
     (any grouping, any order). Images of ``gt`` without predictions raise unless ``allow_missing``; then
     they count as having no prediction (skipped under KT rules, recall 0 under ``motifs_rule``).
     Predictions for images not in ``gt`` raise unless ``allow_missing``; then they are ignored and counted.
+    late_options: optional callable returning more keyword options (``predicate_counts``) once the
+    images are scored, for values computed meanwhile.
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
@@ -116,6 +120,7 @@ def run_evaluation(gt: GroundTruthBatch, prediction_ids: np.ndarray, load_batche
             oi.process(gt.subset(positions), empty)
 
     metrics = vg.evaluate()
+    tie_ranges = vg.tie_ranges(metrics)
     per_k = vg.per_predicate("mR")
     names = list(predicate_names) if predicate_names is not None else [str(c) for c in range(num_rel_classes)]
     per_predicate = {str(k): {names[p]: float(r[p]) for p in range(1, num_rel_classes)} for k, r in per_k.items()}
@@ -124,6 +129,8 @@ def run_evaluation(gt: GroundTruthBatch, prediction_ids: np.ndarray, load_batche
             "images_ignored_not_in_ground_truth": int(len(extra)), **vg.info()}
     if vg.images_counted == 0:
         per_predicate = {}
+    if late_options is not None:
+        predicate_counts = late_options().get("predicate_counts", predicate_counts)
     groups = dict(longtail_groups) if longtail_groups else (
         frequency_groups(predicate_counts) if predicate_counts is not None else None)
     if groups:
@@ -141,8 +148,10 @@ def run_evaluation(gt: GroundTruthBatch, prediction_ids: np.ndarray, load_batche
     if detection:
         from sgg_bench.evaluation.detection import detection_map
         metrics.update(detection_map(gt, box_batches, num_obj_classes=num_obj_classes))
+    if not vg.ties.exact:
+        info["tie_ranges_exact"] = False
     info["eval_seconds"] = round(time.perf_counter() - started, 3)
-    return {"metrics": metrics, "per_predicate": per_predicate, "info": info}
+    return {"metrics": metrics, "per_predicate": per_predicate, "info": info, "tie_ranges": tie_ranges}
 
 
 def evaluate_predictions(predictions_path: str | os.PathLike, dataset_root: str | os.PathLike, *,
@@ -156,14 +165,22 @@ def evaluate_predictions(predictions_path: str | os.PathLike, dataset_root: str 
     Other options as ``run_evaluation`` (motifs_rule, variant, detection, iou_threshold, ...).
     """
     from sgg_bench import data as data_layer
+    from sgg_bench.data.ground_truth import ground_truth_arrays
     from sgg_bench.evaluation.predictions import read_predictions
 
     predictions_path = Path(predictions_path)
     if protocol is None:
         protocol = "oi" if data_layer.detect_format(dataset_root) == "openimages" else "vg"
-    dataset = data_layer.open_dataset(dataset_root, split, check_images=False)
-    vocab, ground_truth = dataset.vocab, dataset.ground_truth()
-    info_extra = {"dataset_fingerprint": str(dataset.fingerprint), "dataset_root": str(dataset_root)}
+    dataset = data_layer.open_dataset(dataset_root, split, check_images=False, attributes=False)
+    vocab = dataset.vocab
+    want_counts = longtail and options.get("predicate_counts") is None and options.get("longtail_groups") is None
+    # Hashing the annotation files and reading the cached training statistics need no GIL for most
+    # of their time, so they run beside the evaluation instead of before it.
+    background = _Background(lambda: (str(dataset.fingerprint),
+                                      _training_predicate_counts(dataset_root) if want_counts else None))
+    gt_batch = (GroundTruthBatch(**ground_truth_arrays(dataset)) if hasattr(dataset, "table")
+                else GroundTruthBatch.from_images(dataset.ground_truth()))
+    info_extra = {"dataset_root": str(dataset_root)}
     with read_predictions(predictions_path, check_rows=False) as predictions:
         attrs = predictions.attrs
         if attrs["split"] != split:
@@ -177,22 +194,25 @@ def evaluate_predictions(predictions_path: str | os.PathLike, dataset_root: str 
                                   f"{vocab.num_object_classes} (the dataset's objects + background)",
                                   predictions.num_obj_classes)
         zeroshot_rows = _resolve_zeroshot(zeroshot, dataset_root, vocab)
-        if longtail and options.get("predicate_counts") is None and options.get("longtail_groups") is None:
-            counts, note = _training_predicate_counts(dataset_root)
-            if counts is not None:
-                options["predicate_counts"] = counts
-            info_extra["longtail_note"] = note
 
         def load_batches(ids: np.ndarray) -> Iterator[PredictionBatch]:
             # run_evaluation keeps nothing of a batch's relation arrays, so the read buffers are reused.
             for _, batch in predictions.batches(reuse_buffers=True):
                 yield batch
 
+        def longtail_counts() -> dict:
+            fingerprint, counted = background.result()
+            info_extra["dataset_fingerprint"] = fingerprint
+            if counted is None:
+                return {}
+            counts, info_extra["longtail_note"] = counted
+            return {} if counts is None else {"predicate_counts": counts}
+
         result = run_evaluation(
-            GroundTruthBatch.from_images(ground_truth), predictions.image_ids, load_batches, mode=attrs["mode"],
+            gt_batch, predictions.image_ids, load_batches, mode=attrs["mode"],
             protocol=protocol, num_obj_classes=vocab.num_object_classes, num_rel_classes=vocab.num_predicate_classes,
             predicate_names=vocab.predicate_classes, zeroshot=zeroshot_rows, allow_missing=allow_missing,
-            source=str(predictions_path), **options)
+            source=str(predictions_path), late_options=longtail_counts, **options)
     result["info"].update(info_extra)
     result["info"].update({"dataset": attrs["dataset"], "split": split, "predictions": str(predictions_path),
                            "evaluator_version": EVALUATOR_VERSION})
@@ -233,6 +253,28 @@ def _check_gt_boxes(source: str, gt: GroundTruthBatch, batch: PredictionBatch, m
         b = int(bad[0])
         raise DataFormatError(source, f"boxes (image {int(batch.image_ids[b])})",
                               f"the {int(gt_counts[b])} GT boxes in GT order ({mode})", f"{int(pred_counts[b])} boxes")
+
+
+class _Background:
+    """Run ``work()`` in a daemon thread; ``result()`` waits for it and re-raises its exception."""
+
+    def __init__(self, work):
+        import threading
+        self._value, self._error = None, None
+
+        def target():
+            try:
+                self._value = work()
+            except BaseException as exc:    # handed to the caller of result()
+                self._error = exc
+        self._thread = threading.Thread(target=target, daemon=True)
+        self._thread.start()
+
+    def result(self):
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class _IdIndex:

@@ -268,16 +268,68 @@ def no_graph_topk(foreground: np.ndarray, pair_score: np.ndarray, best_val: np.n
     the best few entries of every row instead), so only entries >= t of rows whose best reaches t
     are ranked exactly (ties at t are kept, so nothing is lost).
     """
+    rows, cols, values, image, rank, _ = _sorted_candidates(foreground, pair_score, best_val, row_offsets, k)
+    keep = rank < k
+    return rows[keep], cols[keep], _offsets_of(image[keep], len(row_offsets) - 1)
+
+
+def no_graph_ranked(foreground: np.ndarray, pair_score: np.ndarray, best_val: np.ndarray, row_offsets: np.ndarray,
+                    k: int, cuts=()) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``no_graph_topk`` in the reference's exact order where it matters, plus the ties at k.
+
+    Images where equal scores straddle one of ``cuts`` (or k) are re-ranked with KT's own call
+    (``ties.reference_order``: numpy's default argsort of the image's negated float32 scores); in
+    every other image the stable order selects the same candidates at each cut. Entries tied with
+    an image's k-th one follow it (ranks >= k, never inside a cut), so tie ranges can be computed.
+    Returns (rows, cols, values (T,) float32, offsets (B+1,), row_argmax (M,)): the last is the
+    column of each row's first maximum where that entry was a candidate, else -1 (a by-product
+    that spares most of the graph-constrained argmax).
+    """
+    from sgg_bench.evaluation.ties import reference_order
+    num_images = len(row_offsets) - 1
+    rows, cols, values, image, rank, row_argmax = _sorted_candidates(foreground, pair_score, best_val, row_offsets,
+                                                                     k)
+    counts = np.bincount(image, minlength=num_images)
+    starts = np.zeros(num_images + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    tied = np.zeros(num_images, dtype=bool)
+    for cut in sorted(set(int(c) for c in cuts) | {int(k)}):
+        has = np.flatnonzero(counts > cut)
+        at = starts[has] + cut - 1
+        tied[has[values[at] == values[at + 1]]] = True
+    keep = (rank < k) & ~tied[image]
+    if not tied.any():
+        return rows[keep], cols[keep], values[keep], _offsets_of(image[keep], num_images), row_argmax
+    redo = np.flatnonzero(tied)
+    ref_rows, ref_cols, ref_values, ref_counts = reference_order(foreground, pair_score, row_offsets, redo, k)
+    all_image = np.concatenate([image[keep], np.repeat(redo, ref_counts)])
+    order = np.argsort(all_image, kind="stable")      # whole images, each in its own order
+    return (np.concatenate([rows[keep], ref_rows])[order], np.concatenate([cols[keep], ref_cols])[order],
+            np.concatenate([values[keep], ref_values])[order], _offsets_of(all_image, num_images), row_argmax)
+
+
+def _offsets_of(image: np.ndarray, num_images: int) -> np.ndarray:
+    offsets = np.zeros(num_images + 1, dtype=np.int64)
+    np.cumsum(np.bincount(image, minlength=num_images), out=offsets[1:])
+    return offsets
+
+
+def _sorted_candidates(foreground, pair_score, best_val, row_offsets, k):
+    """Every entry that can be in an image's top k (and its ties), sorted by (image, value desc), stable.
+
+    Returns (rows, cols, values, image, rank within image), each (T,), and (M,) the column of each
+    row's first maximum where it was a candidate (else -1).
+    """
     num_images = len(row_offsets) - 1
     if len(foreground) == 0 or foreground.shape[1] == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(num_images + 1, dtype=np.int64)
+        return empty, empty, np.zeros(0, np.float32), empty, empty, np.full(len(foreground), -1, dtype=np.int64)
     width = foreground.shape[1]
     row_counts = np.diff(row_offsets)
     row_image = np.repeat(np.arange(num_images, dtype=np.int64), row_counts)
     unit_pairs = bool(np.all(pair_score == 1))          # predcls: object scores are 1, skip the product
     row_best = best_val if unit_pairs else pair_score * best_val
-    threshold = _kth_largest(row_best, row_offsets, k)
+    threshold = _kth_largest_row(row_best, row_offsets, k)
     small = np.flatnonzero((row_counts < k) & (row_counts > 0))
     if len(small) and width > 1:
         threshold[small] = _small_image_bound(foreground, pair_score, unit_pairs, row_offsets, small, k)
@@ -289,7 +341,15 @@ def no_graph_topk(foreground: np.ndarray, pair_score: np.ndarray, best_val: np.n
     flat = np.flatnonzero(candidates >= threshold[row_image[rows]][:, None])
     values = candidates.reshape(-1)[flat]
     local_row, cols = np.divmod(flat, width)
-    image = row_image[rows[local_row]]
+    entry_rows = rows[local_row]
+    image = row_image[entry_rows]
+    # Entries are in (row, column) order here: a row's first entry equal to its maximum is its argmax.
+    is_max = (values if unit_pairs else foreground[entry_rows, cols]) == best_val[entry_rows]
+    max_rows, max_cols = entry_rows[is_max], cols[is_max]
+    first = np.ones(len(max_rows), dtype=bool)
+    first[1:] = max_rows[1:] != max_rows[:-1]
+    row_argmax = np.full(len(foreground), -1, dtype=np.int64)
+    row_argmax[max_rows[first]] = max_cols[first]
     # One stable sort by (image, value descending); candidates are already in (image, row, column)
     # order, so ties keep it. The key packs the image above a descending-order code of the float32.
     order = _stable_order_by_image_then_value_desc(image, values)
@@ -298,10 +358,22 @@ def no_graph_topk(foreground: np.ndarray, pair_score: np.ndarray, best_val: np.n
     starts = np.zeros(num_images + 1, dtype=np.int64)
     np.cumsum(counts, out=starts[1:])
     rank = np.arange(len(order), dtype=np.int64) - starts[image]
-    keep = order[rank < k]
-    out_offsets = np.zeros(num_images + 1, dtype=np.int64)
-    np.cumsum(np.minimum(counts, k), out=out_offsets[1:])
-    return rows[local_row[keep]], cols[keep].astype(np.int64), out_offsets
+    return entry_rows[order], cols[order].astype(np.int64), values[order], image, rank, row_argmax
+
+
+def _kth_largest_row(row_best: np.ndarray, row_offsets: np.ndarray, k: int) -> np.ndarray:
+    """(B,) k-th largest of ``row_best`` per image (-inf below k rows). A ranked file (rows in
+    descending order, FORMATS.md) gives it by position; otherwise ``_kth_largest`` selects it."""
+    if len(row_best) > 1:
+        descending = row_best[1:] <= row_best[:-1]
+        boundary = row_offsets[1:-1] - 1
+        descending[boundary[(boundary >= 0) & (boundary < len(descending))]] = True
+        if not descending.all():
+            return _kth_largest(row_best, row_offsets, k)
+    threshold = np.full(len(row_offsets) - 1, -np.inf, dtype=row_best.dtype)
+    has = np.flatnonzero(np.diff(row_offsets) >= k)
+    threshold[has] = row_best[row_offsets[has] + k - 1]
+    return threshold
 
 
 def _stable_order_by_image_then_value_desc(image: np.ndarray, values: np.ndarray) -> np.ndarray:

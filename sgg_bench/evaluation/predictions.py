@@ -110,6 +110,14 @@ class PredictionsWriter:
         for name, values in (("boxes", boxes), ("scores", scores), ("rel_scores", rel_scores)):
             if not np.isfinite(values).all():
                 raise DataFormatError(self.path, f"{where}: {name}", "finite values", "NaN or inf")
+        if len(rel_scores) and rel_scores.min() < 0:
+            raise DataFormatError(self.path, f"{where}: rel_scores", "non-negative scores (a probability per class)",
+                                  float(rel_scores.min()))
+        inverted = (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
+        if inverted.any():
+            row = int(np.flatnonzero(inverted)[0])
+            raise DataFormatError(self.path, f"{where}: boxes[{row}]", "x1 <= x2 and y1 <= y2 (xyxy)",
+                                  boxes[row].tolist())
         self._seen.add(image_id)
         self._image_ids.append(image_id)
         self._box_counts.append(n)
@@ -282,6 +290,9 @@ def _check_attrs(path: Path, handle: h5py.File) -> dict:
         if key not in handle.attrs:
             raise DataFormatError(path, f"attrs/{key}", "present", "missing")
         value = handle.attrs[key]
+        if isinstance(value, np.ndarray):       # h5py returns non-scalar attributes as arrays
+            raise DataFormatError(path, f"attrs/{key}", "a single value (a scalar attribute)",
+                                  f"an array of shape {value.shape}")
         attrs[key] = value.decode() if isinstance(value, bytes) else (value.item() if hasattr(value, "item") else value)
     if attrs["format"] != FORMAT:
         raise DataFormatError(path, "attrs/format", repr(FORMAT), repr(attrs["format"]))
@@ -343,10 +354,16 @@ def _check_arrays(path: Path, handle: h5py.File, attrs: dict) -> dict[str, np.nd
         raise DataFormatError(path, "rel_scores", f"{len(pairs)} rows (one per rel_pairs row)", len(rel_scores))
     owner = np.repeat(image_ids, np.diff(offsets["box_offsets"]))
     for name, values in (("boxes", boxes), ("box_scores", scores)):
-        bad = ~np.isfinite(values.reshape(len(values), -1)).all(axis=1)
+        bad = ~np.isfinite(values.reshape(len(values), -1 if len(values) else 1)).all(axis=1)
         if bad.any():
             raise DataFormatError(path, f"{name} (image {int(owner[np.flatnonzero(bad)[0]])})", "finite values",
                                   "NaN or inf")
+    inverted = (boxes[:, 2] < boxes[:, 0]) | (boxes[:, 3] < boxes[:, 1])
+    if inverted.any():
+        row = int(np.flatnonzero(inverted)[0])
+        image = int(np.searchsorted(offsets["box_offsets"], row, side="right")) - 1
+        raise DataFormatError(path, f"boxes (image {int(image_ids[image])}, box {row - int(offsets['box_offsets'][image])})",
+                              "x1 <= x2 and y1 <= y2 (xyxy pixels)", boxes[row].tolist())
     bad = (labels < 1) | (labels >= attrs["num_obj_classes"])
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
@@ -368,8 +385,12 @@ def _check_relation_rows(path: Path, batch: PredictionBatch, num_rel_classes: in
         image = int(np.searchsorted(batch.rel_offsets, row, side="right")) - 1
         raise DataFormatError(path, f"rel_pairs (image {int(batch.image_ids[image])}, row {row - int(batch.rel_offsets[image])})",
                               f"box indices in [0, {int(limit[row])})", pairs[row].tolist())
-    # max/min propagate NaN and expose inf, so finite extremes mean every value is finite.
-    if len(batch.rel_scores) == 0 or (np.isfinite(batch.rel_scores.max()) and np.isfinite(batch.rel_scores.min())):
+    # max/min propagate NaN and expose inf, so finite extremes mean every value is finite; the
+    # minimum also shows a negative score.
+    if len(batch.rel_scores) == 0:
+        return
+    low, high = batch.rel_scores.min(), batch.rel_scores.max()
+    if np.isfinite(low) and np.isfinite(high) and low >= 0:
         return
     finite = np.isfinite(batch.rel_scores).all(axis=1)
     if not finite.all():
@@ -377,6 +398,10 @@ def _check_relation_rows(path: Path, batch: PredictionBatch, num_rel_classes: in
         image = int(np.searchsorted(batch.rel_offsets, row, side="right")) - 1
         raise DataFormatError(path, f"rel_scores (image {int(batch.image_ids[image])}, row {row - int(batch.rel_offsets[image])})",
                               "finite values", "NaN or inf")
+    row = int(np.flatnonzero((batch.rel_scores < 0).any(axis=1))[0])
+    image = int(np.searchsorted(batch.rel_offsets, row, side="right")) - 1
+    raise DataFormatError(path, f"rel_scores (image {int(batch.image_ids[image])}, row {row - int(batch.rel_offsets[image])})",
+                          "non-negative scores (a probability per predicate class)", float(batch.rel_scores[row].min()))
 
 
 def _split(batch: PredictionBatch) -> Iterator[ImagePrediction]:

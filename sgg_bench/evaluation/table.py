@@ -37,6 +37,10 @@ def format_table(result: Mapping) -> str:
     if "images_counted" in info:
         notes.append(f"{info['images_counted']} of {info.get('images', '?')} images counted for recall "
                      f"({info.get('skip_rule', '')})")
+    ties = result.get("tie_ranges") or {}
+    if ties:
+        shown_ties = ", ".join(f"{key} {_cell(low).strip()}-{_cell(high).strip()}" for key, (low, high) in ties.items())
+        notes.append(f"tied candidates straddle a cut; any tie order gives: {shown_ties}")
     if notes:
         lines.append("")
         lines.extend(f"note: {note}" for note in notes)

@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from sgg_bench.evaluation.batches import GroundTruthBatch, PredictionBatch, rank_in_segment, segment_ids
-from sgg_bench.evaluation.matching import (Triplets, first_hit_rank, first_max_column, match_triplets, no_graph_topk,
-                                           row_max_values)
+from sgg_bench.evaluation.matching import (Triplets, first_hit_rank, first_max_column, match_triplets,
+                                           no_graph_ranked, row_max_values)
+from sgg_bench.evaluation.ties import TieRanges, tie_blocks
 
 VG_KS = (20, 50, 100)
 MODES_WITH_GT_BOXES = ("predcls", "sgcls", "preddet")
@@ -78,6 +79,7 @@ class VGEvaluator:
         self.pair_hits = np.zeros(nk, dtype=np.int64)
         self.pair_total = 0
         self._pair_cache = None
+        self.ties = TieRanges(self.ks, self.num_rel_classes)
 
     # ------------------------------------------------------------------ process
     def process(self, gt: GroundTruthBatch, pred: PredictionBatch) -> None:
@@ -105,17 +107,32 @@ class VGEvaluator:
         needed = np.zeros(len(foreground), dtype=bool) if self.multiple_preds else rank < max_k
         if pairs_in_gt is not None:
             needed |= pairs_in_gt[0] & (pairs_in_gt[1] < max_k)
-        predicates = first_max_column(foreground, best_val, needed) + 1
-        best_col = predicates - 1
-
-        ng_first = self._no_graph_first_hits(gt_triplets, pred, boxes, labels, scores, box_offsets, best_val,
-                                             best_col)
+        # Graph constraint: delivered order. Rows tied (equal r*s_i*s_j) with the max_k-th one beyond it
+        # are matched too (ranks >= max_k never count as hits) so that tie ranges can be computed.
+        triplet_score = self._triplet_scores(pred, scores, box_offsets, best_val)
+        gc_blocks = {} if self.multiple_preds else {
+            ki: tie_blocks(triplet_score, pred.rel_offsets, k) for ki, k in enumerate(self.ks)}
+        gc_rows = np.flatnonzero(rank < max_k)
+        if len(gc_blocks) and len(gc_blocks[self.ks.index(max_k)][0]):
+            images, _, ends = gc_blocks[self.ks.index(max_k)]
+            extra = np.concatenate([np.arange(pred.rel_offsets[b] + max_k, pred.rel_offsets[b] + e)
+                                    for b, e in zip(images.tolist(), ends.tolist())])
+            needed[extra] = True
+            gc_rows = np.union1d(gc_rows, extra)
+        ng = self._no_graph_first_hits(gt_triplets, pred, boxes, labels, scores, box_offsets, best_val)
+        # The ngR candidates hold most rows' maximum entries; the argmax is computed only for the rest.
+        predicates = ng[7].copy()
+        missing = needed & (predicates < 0)
+        if missing.any():
+            predicates[missing] = first_max_column(foreground, best_val, missing)[missing]
+        predicates += 1
+        ng_first = ng[0]
         if self.multiple_preds:
-            gc_first = ng_first
+            gc = ng
         else:
-            gc_first = self._first_hits(gt_triplets, pred, boxes, labels, box_offsets,
-                                        np.flatnonzero(rank < max_k), rank, predicates)
-
+            gc = self._first_hits(gt_triplets, pred, boxes, labels, box_offsets, gc_rows, rank, predicates,
+                                  with_matches=True)
+        gc_first = gc[0]
         row_image = segment_ids(gt.rel_offsets)
         row_counted = counted[row_image]
         zero = zeroshot_flags(gt, self.zeroshot, self.num_obj_classes, self.num_rel_classes)
@@ -140,6 +157,8 @@ class VGEvaluator:
                     np.flatnonzero(present) % self.num_rel_classes, weights=ratio, minlength=self.num_rel_classes)
                 z_hits = np.bincount(row_image, weights=hit & zero, minlength=len(gt))
                 self.recall_sum["ng-zR" if name else "zR"][ki] += (z_hits[z_images] / zero_count[z_images]).sum()
+        self._record_ties(gt, counted, row_image, num_rels, cell, cell_total, zero, zero_count, gc, ng, gc_blocks,
+                          triplet_score, pred.rel_offsets)
         if self.mode in ("predcls", "sgcls"):
             self._pair_accuracy(gt, gt_triplets, pred, boxes, labels, box_offsets, counted, row_image, predicates,
                                 pairs_in_gt)
@@ -175,26 +194,76 @@ class VGEvaluator:
                         object_labels=labels[obj], predicates=predicates, box_table=boxes, subject_rows=subj,
                         object_rows=obj)
 
-    def _first_hits(self, gt_triplets, pred, boxes, labels, box_offsets, rows, rank, predicates) -> np.ndarray:
+    def _first_hits(self, gt_triplets, pred, boxes, labels, box_offsets, rows, rank, predicates,
+                    with_matches: bool = False):
+        """(G,) first-hit rank of each GT row over the predictions ``rows``; with_matches: also
+        (first, match entry, match GT row, entry rank, entry image, entry values) for the tie ranges."""
         triplets = self._pred_triplets(pred, boxes, labels, box_offsets, rows, predicates[rows])
         p_idx, g_idx = match_triplets(gt_triplets, triplets, num_obj_classes=self.num_obj_classes,
                                       num_rel_classes=self.num_rel_classes, iou_threshold=self.iou_threshold,
                                       rule=self.match_rule)
-        return first_hit_rank(len(gt_triplets), p_idx, g_idx, rank[rows])
+        first = first_hit_rank(len(gt_triplets), p_idx, g_idx, rank[rows])
+        if not with_matches:
+            return first
+        return first, p_idx, g_idx, rank[rows], triplets.image
 
-    def _no_graph_first_hits(self, gt_triplets, pred, boxes, labels, scores, box_offsets, best_val,
-                             best_col) -> np.ndarray:
-        """§6: top-100 (pair, predicate) candidates by s_i * s_j * p[m, c], cut before matching."""
+    def _no_graph_first_hits(self, gt_triplets, pred, boxes, labels, scores, box_offsets, best_val):
+        """§6: top-100 (pair, predicate) candidates by s_i * s_j * p[m, c], cut before matching, in the
+        reference's order (ties included). Returns what ``_first_hits(with_matches=True)`` does, plus
+        the candidates' values and offsets and each row's argmax column where known (else -1)."""
         _, subj, obj = self._pairs(pred, box_offsets)
         pair_score = scores[subj] * scores[obj]
-        rows, cols, offsets = no_graph_topk(pred.rel_scores[:, 1:], pair_score, best_val, best_col,
-                                            pred.rel_offsets, self.ng_candidates)
+        rows, cols, values, offsets, row_argmax = no_graph_ranked(pred.rel_scores[:, 1:], pair_score, best_val,
+                                                                  pred.rel_offsets, self.ng_candidates, cuts=self.ks)
         predicates = cols.astype(np.int64) + 1
         triplets = self._pred_triplets(pred, boxes, labels, box_offsets, rows, predicates)
         p_idx, g_idx = match_triplets(gt_triplets, triplets, num_obj_classes=self.num_obj_classes,
                                       num_rel_classes=self.num_rel_classes, iou_threshold=self.iou_threshold,
                                       rule=self.match_rule)
-        return first_hit_rank(len(gt_triplets), p_idx, g_idx, rank_in_segment(offsets))
+        entry_rank = rank_in_segment(offsets)
+        return (first_hit_rank(len(gt_triplets), p_idx, g_idx, entry_rank), p_idx, g_idx, entry_rank,
+                triplets.image, values, offsets, row_argmax)
+
+    def _triplet_scores(self, pred, scores, box_offsets, best_val) -> np.ndarray:
+        """(M,) float32 r * s_i * s_j of every delivered row (the post-processor's ranking key, §3)."""
+        if self.mode in ("predcls", "preddet"):
+            return best_val
+        _, subj, obj = self._pairs(pred, box_offsets)
+        return best_val * scores[subj] * scores[obj]
+
+    def _record_ties(self, gt, counted, row_image, num_rels, cell, cell_total, zero, zero_count, gc, ng, gc_blocks,
+                     triplet_score, rel_offsets) -> None:
+        """Hand the tie blocks of this batch (both rankings, every K) to ``self.ties``."""
+        ng_values, ng_offsets = ng[5], ng[6]
+        ng_blocks = {ki: tie_blocks(ng_values, ng_offsets, k) for ki, k in enumerate(self.ks)}
+        if not any(len(b[0]) for b in ng_blocks.values()) and not any(len(b[0]) for b in gc_blocks.values()):
+            self.ties.next_batch(len(gt.relations))
+            return
+        base = self.ties.next_batch(len(gt.relations))
+        attrs = {"rels": num_rels[row_image], "predicate": gt.relations[:, 2], "n_p": cell_total[cell],
+                 "zero": zero.astype(bool), "zero_count": zero_count[row_image]}
+        kinds = [("ng", ng, ng_blocks)] + ([("gc", ng, ng_blocks)] if self.multiple_preds else
+                                           [("gc", gc, gc_blocks)])
+        for kind, found, blocks in kinds:
+            first, p_idx, g_idx, entry_rank, entry_image = found[:5]
+            for ki, block in blocks.items():
+                keep = counted[block[0]]
+                self.ties.add(kind, ki, tuple(x[keep] for x in block), entry_image, entry_rank, p_idx, g_idx, first,
+                              base, attrs)
+
+    def tie_ranges(self, metrics: dict) -> dict[str, list[float]]:
+        """{metric: [lowest, highest]} over all orders of tied candidates, only where they differ."""
+        images = np.maximum(self.predicate_images, 1)
+
+        def weights_for(name, records):
+            if name == "R":
+                return 1.0 / (records["rels"] * max(self.images_counted, 1))
+            if name == "mR":
+                return 1.0 / (records["n_p"] * images[records["predicate"]] * (self.num_rel_classes - 1))
+            if not self.zeroshot_images:
+                return None
+            return np.where(records["zero"], 1.0 / (np.maximum(records["zero_count"], 1) * self.zeroshot_images), 0.0)
+        return self.ties.ranges(metrics, weights_for)
 
     def _pairs_in_gt(self, gt, pred, box_offsets) -> tuple[np.ndarray, np.ndarray]:
         """(M,) bool: the pair is, by index, the pair of a GT row; (M,) int64 rank among those of its image."""

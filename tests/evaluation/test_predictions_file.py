@@ -13,7 +13,9 @@ C = 4
 def pred(image_id, n_boxes=3, n_rels=2, seed=0):
     rng = np.random.default_rng(seed + image_id)
     pairs = np.array([(i, j) for i in range(n_boxes) for j in range(n_boxes) if i != j][:n_rels], np.int64).reshape(-1, 2)
-    return ImagePrediction(image_id=image_id, boxes=rng.uniform(0, 50, (n_boxes, 4)).astype(np.float32),
+    corners = rng.uniform(0, 50, (n_boxes, 2, 2))
+    boxes = np.concatenate([corners.min(axis=1), corners.max(axis=1)], axis=1).astype(np.float32)   # x1 <= x2
+    return ImagePrediction(image_id=image_id, boxes=boxes,
                            labels=rng.integers(1, 5, n_boxes), scores=rng.uniform(0, 1, n_boxes).astype(np.float32),
                            rel_pairs=pairs, rel_scores=rng.uniform(0, 1, (len(pairs), C)).astype(np.float32))
 

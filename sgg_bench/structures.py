@@ -41,7 +41,7 @@ class ImageGroundTruth:
 
 @dataclass
 class ImagePrediction:
-    """Predictions for one image, as stored in the predictions file (DESIGN.md section 3).
+    """Predictions for one image, as stored in the predictions file (docs/FORMATS.md).
 
     boxes:      (N, 4) float32, xyxy, original-image pixels
     labels:     (N,) int64, 1-based

@@ -86,7 +86,7 @@ class ImagePaths(Sequence):
 def deduplicate_relations(relations: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One uniformly random predicate per (subject, object) pair; pairs in first-seen order.
 
-    relations: (R, 3) int64 -> (R', 3) int64 (FORMATS.md 1.3 rule 8).
+    relations: (R, 3) int64 -> (R', 3) int64 (docs/FORMATS.md).
     """
     if len(relations) == 0:
         return relations.reshape(0, 3).astype(np.int64)

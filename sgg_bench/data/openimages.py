@@ -1,4 +1,4 @@
-"""OpenImages V6 (and V4) reader for the BGNN/PySGG json files (FORMATS.md section 2).
+"""OpenImages V6 (and V4) reader for the BGNN/PySGG json files (docs/FORMATS.md).
 
 Folder: ``annotations/vrd-{train,val,test}-anno.json`` + ``annotations/categories_dict.json``
 (or the same files directly in the root) and ``images/<img_fn>.jpg``. The image id of an
@@ -174,7 +174,7 @@ def read_openimages_split(files: OpenImagesFiles, split: str, vocab: DatasetVoca
 
 
 def select_openimages_rows(parsed: OpenImagesSplit, *, num_im: int = -1, filter_empty_rels: bool = True) -> np.ndarray:
-    """Rows kept (FORMATS.md 2.3): truncate to ``num_im`` first, then drop images without relations/boxes."""
+    """Rows kept (docs/FORMATS.md): truncate to ``num_im`` first, then drop images without relations/boxes."""
     rows = np.arange(len(parsed), dtype=np.int64)
     if num_im > -1:
         rows = rows[:num_im]

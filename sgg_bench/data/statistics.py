@@ -1,4 +1,4 @@
-"""Frequency statistics for the frequency-bias baseline (FORMATS.md 1.7).
+"""Frequency statistics for the frequency-bias baseline (docs/FORMATS.md).
 
 KT rule (default): the train split minus the val images, duplicates counted, empty-relation
 images dropped, ``filter_non_overlap`` on; boxes in the loader's frame (VG: 1024 grid).

@@ -1,7 +1,7 @@
 """Format checks shared by the readers and ``sgg-bench data check``.
 
 Every check is vectorised over all rows and raises ``DataFormatError`` naming the file,
-the key with the first offending row, and what was expected (FORMATS.md sections 1 and 2).
+the key with the first offending row, and what was expected (docs/FORMATS.md and 2).
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """VG150 reader: ``VG-SGG(-with-attri).h5`` + dicts json + ``image_data.json`` + ``VG_100K/``.
 
-Implements the standard loader rules of FORMATS.md 1.3/1.4 with whole-array numpy
+Implements the standard loader rules of docs/FORMATS.md/1.4 with whole-array numpy
 operations (each h5 array is read once; no per-image h5 access).
 """
 from __future__ import annotations
@@ -138,7 +138,7 @@ def _attributes(path: Path, attributes: np.ndarray, num_objects: int, num_attrib
 
 def select_vg_images(arrays: VGArrays, split: str, *, num_im: int = -1, num_val_im: int = 5000,
                      filter_empty_rels: bool = True) -> np.ndarray:
-    """Image rows of a split (FORMATS.md 1.3 rules 1-3): (n,) int64, in file order.
+    """Image rows of a split (docs/FORMATS.md rules 1-3): (n,) int64, in file order.
 
     train and val share split flag 0; ``num_im`` truncates before val (the first ``num_val_im``)
     is carved out and train keeps the rest.
@@ -183,7 +183,7 @@ def build_vg_table(arrays: VGArrays, image_rows: np.ndarray, *, image_ids: np.nd
     """Gather boxes/labels/relations of ``image_rows`` into a table (relations made image-local).
 
     With ``filter_non_overlap`` only relations whose boxes overlap are kept and images left
-    without relations are dropped (FORMATS.md 1.3 rule 7).
+    without relations are dropped (docs/FORMATS.md).
     """
     first_rel = arrays.first_rel[image_rows]
     rel_counts = np.where(first_rel >= 0, arrays.last_rel[image_rows] - first_rel + 1, 0)

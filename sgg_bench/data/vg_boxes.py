@@ -1,7 +1,7 @@
 """The VG150 h5 box grid: the generator's encoder and the standard loader's decoder.
 
 ``boxes_S`` rows are ``(cx, cy, w, h)`` integers on a grid whose longer image side is S
-(FORMATS.md section 1.2). The standard loader decodes them in place in an int32 array,
+(docs/FORMATS.md). The standard loader decodes them in place in an int32 array,
 so every float result is truncated toward zero (section 1.3 rule 4); we reproduce that
 exactly, because evaluation boxes derive from it.
 """
@@ -59,7 +59,7 @@ def grid_to_pixels(boxes_xyxy: np.ndarray, width: int, height: int, scale: int =
 
 
 def clip_for_evaluation(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Clip x to [0, w-1] and y to [0, h-1] without removing empty boxes (FORMATS.md 1.4)."""
+    """Clip x to [0, w-1] and y to [0, h-1] without removing empty boxes (docs/FORMATS.md)."""
     out = np.array(boxes, dtype=np.float32, copy=True)
     out[:, [0, 2]] = np.clip(out[:, [0, 2]], 0, width - 1)
     out[:, [1, 3]] = np.clip(out[:, [1, 3]], 0, height - 1)

@@ -1,9 +1,9 @@
 """Class vocabularies of the two dataset formats, with ``__background__`` at index 0.
 
 VG150 (``VG-SGG-dicts*.json``): ``idx_to_label`` / ``idx_to_predicate`` / optional
-``idx_to_attribute`` map the strings "1".."N" to names (FORMATS.md 1.5).
+``idx_to_attribute`` map the strings "1".."N" to names (docs/FORMATS.md).
 OpenImages (``categories_dict.json``): ``{"obj": [...], "rel": [...]}``, 0-based lists
-without background (FORMATS.md 2.1).
+without background (docs/FORMATS.md).
 """
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from sgg_bench.detector.tiny import build_tiny_detector
 from sgg_bench.errors import ConfigError, DataFormatError
 from sgg_bench.registry import DETECTORS
 
-# maskrcnn-benchmark / SGB X-101-32x8d-FPN detector (DETECTOR.md 8.1), BGR order.
+# maskrcnn-benchmark / SGB X-101-32x8d-FPN detector (docs/DETECTOR.md), BGR order.
 SGB_PIXEL_MEAN = (102.98, 115.95, 122.77)
 SGB_ANCHOR_RATIOS = (0.23232838, 0.63365731, 1.28478321, 3.15089189)
 SGB_ANCHOR_SIZES = (32, 64, 128, 256, 512)
@@ -59,7 +59,7 @@ class _FrozenBatchNormNoEps(FrozenBatchNorm2d):
 def x101_fpn(*, num_classes: int = 151, min_size: int = 600, max_size: int = 1000,
              box_score_thresh: float = 0.01, box_nms_thresh: float = 0.3,
              box_detections_per_img: int = 80, **kwargs) -> FasterRCNN:
-    """The SGB / maskrcnn-benchmark X-101-32x8d-FPN layout (DETECTOR.md 8.4, 8.6): a frozen
+    """The SGB / maskrcnn-benchmark X-101-32x8d-FPN layout (docs/DETECTOR.md, 8.6): a frozen
     ResNeXt trunk (FrozenBN, eps 0), FPN, 4-ratio Detectron anchors, a 4096-d two-layer box
     head, the "+1" box coder and SGB's post-processing. Converted checkpoints load strictly."""
     trunk = resnext101_32x8d(weights=None, norm_layer=_FrozenBatchNormNoEps)

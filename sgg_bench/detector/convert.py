@@ -1,6 +1,6 @@
 """maskrcnn-benchmark / Scene-Graph-Benchmark detector checkpoints -> our ``x101_fpn`` keys.
 
-Rename rules (DETECTOR.md 8.3), applied in order, first match wins; keys that match no rule
+Rename rules (docs/DETECTOR.md), applied in order, first match wins; keys that match no rule
 (ResNeXt stages, RPN head outputs) already have torchvision's names. The cell anchors
 ``rpn.anchor_generator.cell_anchors.<i>`` keep their names: ``LegacyAnchorGenerator`` stores
 its anchors under exactly those keys, so the SGDet path uses the checkpoint's own anchors.

@@ -1,4 +1,4 @@
-"""Frozen-detector feature extraction for relation models (DETECTOR.md sections 2, 3, 5).
+"""Frozen-detector feature extraction for relation models (docs/DETECTOR.md).
 
 Frames: "original" = pixels of the image as loaded; "resized" = the detector's input frame
 after ``detector.transform`` (shorter side ``min_size``, longer side at most ``max_size``).

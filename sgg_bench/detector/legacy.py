@@ -1,4 +1,4 @@
-"""Shims that make a torchvision Faster R-CNN behave like maskrcnn-benchmark (DETECTOR.md 8.5-8.6).
+"""Shims that make a torchvision Faster R-CNN behave like maskrcnn-benchmark (docs/DETECTOR.md).
 
 * ``detectron_cell_anchors``: Detectron's anchor rounding and centring (``[-30, -6, 33, 9]`` for
   stride 4, size 32, ratio 0.2323 where torchvision gives ``[-33, -8, 33, 8]``).

@@ -1,4 +1,4 @@
-"""A small from-scratch Faster R-CNN for CPU work on the synthetic dataset (DETECTOR.md section 6).
+"""A small from-scratch Faster R-CNN for CPU work on the synthetic dataset (docs/DETECTOR.md).
 
 Backbone: a stem and three conv-BN-ReLU stages at strides 4, 8 and 16 with a light top-down
 merge (FPN-style: 1x1 laterals, nearest upsampling, a 3x3 smoothing conv), so every level has

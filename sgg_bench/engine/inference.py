@@ -1,4 +1,4 @@
-"""Inference over a dataset split into a predictions file (DESIGN.md section 3).
+"""Inference over a dataset split into a predictions file (docs/FORMATS.md).
 
 ``model.predict(batch) -> list[ImagePrediction]`` (original pixels, relation rows ranked) is
 written image by image through ``PredictionsWriter``, which renames the file into place only

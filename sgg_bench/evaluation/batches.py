@@ -2,7 +2,7 @@
 
 A batch of ``B`` images stores per-image rows back to back; ``*_offsets`` (B+1,) int64 say that
 image ``b`` owns rows ``offsets[b]:offsets[b+1]``. This is the layout of the predictions file
-(DESIGN.md section 3), so a contiguous slice of the file is a batch without copying per image.
+(docs/FORMATS.md), so a contiguous slice of the file is a batch without copying per image.
 """
 from __future__ import annotations
 

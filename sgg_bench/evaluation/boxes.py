@@ -1,6 +1,6 @@
 """Box geometry used by every SGG metric: the "+1 pixel" IoU in float32 and union boxes.
 
-All boxes are ``x1, y1, x2, y2`` in original-image pixels. The +1 convention (METRICS.md §4.4)
+All boxes are ``x1, y1, x2, y2`` in original-image pixels. The +1 convention (docs/EVALUATION.md)
 treats a box as covering the inclusive pixel range ``[x1, x2]``, so ``[0, 0, 9, 9]`` has area 100.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""COCO-style detection mAP (AP@[.5:.95]) and AP50 with ``faster_coco_eval`` (DETECTOR.md §9).
+"""COCO-style detection mAP (AP@[.5:.95]) and AP50 with ``faster_coco_eval`` (docs/DETECTOR.md).
 
 Used for sgdet predictions files and by detector training to score a detector. Boxes are
 xyxy in original-image pixels; COCO wants ``[x, y, w, h]`` with ``w = x2 - x1`` (no +1).

@@ -1,4 +1,4 @@
-"""Head / body / tail mean recall (METRICS.md §10).
+"""Head / body / tail mean recall (docs/EVALUATION.md).
 
 PySGG's exact membership lists are not available to this project, so the default groups are
 thirds of the predicates sorted by training frequency (most frequent first; ties by index);

@@ -1,4 +1,4 @@
-"""Vectorised triplet matching (METRICS.md §4) and per-image top-k, for many images at once.
+"""Vectorised triplet matching (docs/EVALUATION.md) and per-image top-k, for many images at once.
 
 Matching is done by key first and IoU second: a predicted triplet can only match a GT row of
 the same image with the same (subject label, predicate, object label), so both are encoded
@@ -126,7 +126,7 @@ def match_overlap(gt: Triplets, pred: Triplets, pred_index: np.ndarray, gt_index
 
 def match_triplets(gt: Triplets, pred: Triplets, *, num_obj_classes: int, num_rel_classes: int,
                    iou_threshold: float = 0.5, rule: str = "triplet") -> tuple[np.ndarray, np.ndarray]:
-    """METRICS.md §4: (prediction index, GT index) of every match; labels equal and IoU >= threshold.
+    """docs/EVALUATION.md: (prediction index, GT index) of every match; labels equal and IoU >= threshold.
 
     No one-to-one assignment: a prediction may match several GT rows and the reverse.
     """
@@ -363,7 +363,7 @@ def _sorted_candidates(foreground, pair_score, best_val, row_offsets, k):
 
 def _kth_largest_row(row_best: np.ndarray, row_offsets: np.ndarray, k: int) -> np.ndarray:
     """(B,) k-th largest of ``row_best`` per image (-inf below k rows). A ranked file (rows in
-    descending order, FORMATS.md) gives it by position; otherwise ``_kth_largest`` selects it."""
+    descending order, docs/FORMATS.md) gives it by position; otherwise ``_kth_largest`` selects it."""
     if len(row_best) > 1:
         descending = row_best[1:] <= row_best[:-1]
         boundary = row_offsets[1:-1] - 1

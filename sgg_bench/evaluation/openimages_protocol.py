@@ -1,4 +1,4 @@
-"""The OpenImages protocol of PySGG / RelDN (METRICS.md §15), vectorised across images.
+"""The OpenImages protocol of PySGG / RelDN (docs/EVALUATION.md), vectorised across images.
 
 Per image: top-2 predicates per pair, global top-100 by ``s_subj * s_obj * p``, keep scores
 > 1e-5. Recall is a dataset-level ratio (IoU >= 0.5); per-predicate AP is VOC all-point with

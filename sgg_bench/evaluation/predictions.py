@@ -1,4 +1,4 @@
-"""The predictions file (DESIGN.md section 3): writer and validating reader.
+"""The predictions file (docs/FORMATS.md): writer and validating reader.
 
 Layout (HDF5)::
 

@@ -1,6 +1,6 @@
-"""The VG protocol with KT semantics (METRICS.md §2-§14), vectorised across images.
+"""The VG protocol with KT semantics (docs/EVALUATION.md), vectorised across images.
 
-``VGEvaluator`` follows the reset / process / evaluate protocol of DESIGN.md section 3: ``process``
+``VGEvaluator`` follows the reset / process / evaluate protocol of docs/FORMATS.md: ``process``
 takes a ``GroundTruthBatch`` and an aligned ``PredictionBatch`` (same image order) and only adds to
 small per-K / per-predicate sums, so any number of batches can be fed in any order.
 """

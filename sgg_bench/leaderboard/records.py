@@ -1,4 +1,4 @@
-"""The result record (DESIGN.md section 3): one JSON file per evaluated run or per paper row.
+"""The result record (docs/FORMATS.md): one JSON file per evaluated run or per paper row.
 
     {"schema": 1, "run_id", "model", "dataset", "split", "mode", "protocol",
      "metrics": {flat key: number | null}, "per_predicate": {K: {predicate: recall}},

@@ -328,7 +328,7 @@ def _source_block(source: Mapping[str, Any]) -> str:
            f'<code>{escape(source["file"])}</code> {escape(source.get("sections", ""))}</h3>',
            f'<p>{escape(source.get("setting", ""))} — shown in the '
            f'{escape(dataset_label(source["dataset"]))} / {escape(PROTOCOL_LABELS.get(source["protocol"], source["protocol"]))} '
-           "tables. Transcribed from the project's <code>spec/PUBLISHED.md</code>; produced by other code, "
+           "tables. Transcribed from each source's published tables; produced by other code, "
            "detectors and evaluators.</p>"]
     notes = source.get("notes") or []
     if notes:

@@ -42,7 +42,7 @@ def build_relation_head(name: str, *, vocab: DatasetVocabulary, freq_log_prior: 
                         head_args: Optional[Mapping[str, Any]] = None) -> nn.Module:
     """Registered head ``name`` for ``vocab``'s classes.
 
-    freq_log_prior: (C_obj, C_obj, C_rel) ``pred_dist`` (FORMATS.md section 1.7) or None; given to
+    freq_log_prior: (C_obj, C_obj, C_rel) ``pred_dist`` (docs/FORMATS.md) or None; given to
                     heads that declare ``needs.frequency_prior``
     head_args:      the head's keyword arguments; for heads that declare ``needs.word_vectors``,
                     ``glove_path`` (local GloVe text file, empty = seeded random vectors) and

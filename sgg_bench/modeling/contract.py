@@ -1,4 +1,4 @@
-"""The relation-head contract (DESIGN.md section 3): what a head declares, gets and returns.
+"""The relation-head contract (docs/MODELS.md): what a head declares, gets and returns.
 
 A relation head is a ``torch.nn.Module`` registered in ``RELATION_HEADS`` by name, with
 metadata ``paper``, ``reference`` (file of the reference implementation), ``modes``. It is built

@@ -1,4 +1,4 @@
-"""The data a relation head receives and returns (DESIGN.md section 3, "Relation head").
+"""The data a relation head receives and returns (docs/MODELS.md, "Relation head").
 
 Everything is per image: list index ``i`` is image ``i`` of the batch. Boxes are
 ``x1, y1, x2, y2`` in the detector's *resized* frame (the frame of ``image_sizes``);

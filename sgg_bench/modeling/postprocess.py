@@ -1,4 +1,4 @@
-"""The standard ranking rule (METRICS.md section 3): from logits to a ranked ImagePrediction.
+"""The standard ranking rule (docs/EVALUATION.md): from logits to a ranked ImagePrediction.
 
 1. Object score ``s_i`` = softmax probability of the predicted class, background column
    zeroed before the argmax (PredCls: GT labels with score exactly 1.0).

@@ -1,7 +1,7 @@
 """SceneGraphModel: relation-stage features (``RelationFeatures`` on a frozen detector) plus a
 relation head, pair sampling, a loss and the ranking post-processor.
 
-Modes (METRICS.md section 11):
+Modes (docs/EVALUATION.md):
   predcls  GT boxes and GT labels; object scores are exactly 1.0.
   sgcls    GT boxes; labels and scores from the head's refined object logits.
   sgdet    detected boxes; labels and scores from the head's refined object logits.
@@ -163,7 +163,7 @@ class SceneGraphModel(nn.Module):
 
     @torch.no_grad()
     def predict(self, batch: list[dict]) -> list[ImagePrediction]:
-        """Ranked predictions (METRICS.md section 3) in original-image pixels, one per item."""
+        """Ranked predictions (docs/EVALUATION.md) in original-image pixels, one per item."""
         prepared = self._prepare(batch, training=False)
         outputs: RelationHeadOutputs = self.head(prepared.inputs)
         predictions = []

@@ -1,4 +1,4 @@
-"""Frequency statistics (FORMATS.md 1.7) on the hand-built folders, value by value."""
+"""Frequency statistics (docs/FORMATS.md) on the hand-built folders, value by value."""
 from pathlib import Path
 
 import numpy as np

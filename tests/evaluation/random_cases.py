@@ -64,7 +64,7 @@ def random_prediction(rng, gt, *, mode, num_obj_classes, num_rel_classes, max_pa
     probs = np.exp(logits)
     probs = (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
     if len(pairs):
-        # Ranked order (METRICS.md §3): triplet score descending.
+        # Ranked order (docs/EVALUATION.md): triplet score descending.
         triplet = probs[:, 1:].max(axis=1) * scores[pairs[:, 0]] * scores[pairs[:, 1]]
         order = np.argsort(-triplet, kind="stable")
         pairs, probs = pairs[order], probs[order]

@@ -1,4 +1,4 @@
-"""A deliberately plain implementation of METRICS.md, written from its pseudocode (§14, §15.7).
+"""A deliberately plain implementation of docs/EVALUATION.md, written from its pseudocode (§14, §15.7).
 
 Per-image Python loops, no vectorisation, no code shared with ``sgg_bench.evaluation``; used by
 the randomized agreement tests and as the baseline of ``benchmarks/bench_evaluator.py``.

@@ -57,8 +57,6 @@ def test_eval_path_imports_no_torch(eval_args, tmp_path):
     assert out["loaded"] == []
 
 
-@pytest.mark.xfail(strict=False, reason="sgg_bench/cli.py imports every command module, and "
-                                        "sgg_bench/commands/convert.py imports torch at module level")
 def test_cli_main_eval_imports_no_torch(eval_args):
     out = run(FULL_CLI, eval_args)
     assert out["code"] == 0

@@ -1,4 +1,4 @@
-"""Hand-computed cases for the OpenImages protocol (METRICS.md §15)."""
+"""Hand-computed cases for the OpenImages protocol (docs/EVALUATION.md)."""
 import numpy as np
 import pytest
 

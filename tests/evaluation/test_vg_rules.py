@@ -1,4 +1,4 @@
-"""Hand-computed cases for the VG protocol (METRICS.md §2-§14)."""
+"""Hand-computed cases for the VG protocol (docs/EVALUATION.md)."""
 import numpy as np
 import pytest
 

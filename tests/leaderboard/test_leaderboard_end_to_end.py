@@ -41,7 +41,7 @@ def _oracle_predictions(path, root):
                                        scores=np.ones(len(gt.labels), dtype=np.float32),
                                        rel_pairs=np.array([(s, o) for s, o, _ in pairs], dtype=np.int64).reshape(-1, 2),
                                        rel_scores=scores))
-    return len(present) / (n_rel - 1)  # mR@K: absent predicates count as recall 0 (METRICS.md §7)
+    return len(present) / (n_rel - 1)  # mR@K: absent predicates count as recall 0 (docs/EVALUATION.md)
 
 
 def test_eval_all_then_leaderboard(tmp_path, synth_vg, capsys):

@@ -1,4 +1,4 @@
-"""Contract every registered relation head must pass (DESIGN.md section 4): forward and
+"""Contract every registered relation head must pass (docs/MODELS.md): forward and
 backward in every mode, zero candidate pairs, a single box, determinism under a seed."""
 import pytest
 import torch

@@ -1,5 +1,5 @@
 """``sgg-bench data convert --from openimages-csv SRC --out DIR``: the official OpenImages V6
-relationship CSVs -> the BGNN/PySGG json layout our OpenImages reader reads (FORMATS.md section 2).
+relationship CSVs -> the BGNN/PySGG json layout our OpenImages reader reads (docs/FORMATS.md).
 
 SRC holds, per split, the relationship file (``oidv6-train-annotations-vrd.csv``,
 ``validation-annotations-vrd.csv``, ``test-annotations-vrd.csv``; columns ImageID, LabelName1,

@@ -1,4 +1,4 @@
-"""Write a VG150 folder (FORMATS.md section 1) from converted images: the h5, the dicts json,
+"""Write a VG150 folder (docs/FORMATS.md) from converted images: the h5, the dicts json,
 ``image_data.json``, ``sgg-bench.json`` and ``VG_100K/`` (links or copies of the source images).
 
 Boxes arrive as pixel ``(x1, y1, x2, y2)`` (0-based, x2 exclusive); they become VG json boxes

@@ -1,4 +1,4 @@
-"""Write the same scenes in the OpenImages V6 format as prepared by BGNN/PySGG (FORMATS.md section 2).
+"""Write the same scenes in the OpenImages V6 format as prepared by BGNN/PySGG (docs/FORMATS.md).
 
 ``annotations/vrd-{train,val,test}-anno.json``: one record per image with ``bbox`` (pixel
 xyxy, clipped to the image), 0-based ``det_labels``, ``rel`` rows [sub, obj, pred] with

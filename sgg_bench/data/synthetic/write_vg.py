@@ -1,4 +1,4 @@
-"""Write scenes in the VG150 format (FORMATS.md section 1): the h5, the dict json, image_data.json.
+"""Write scenes in the VG150 format (docs/FORMATS.md): the h5, the dict json, image_data.json.
 
 Boxes: a scene box (x1, y1, x2, y2) in pixels (x2 exclusive) becomes the VG box
 (x = x1 + 1, y = y1 + 1, w = x2 - x1, h = y2 - y1) with 1-based x/y as in VG's json, then
@@ -49,7 +49,7 @@ def vg_box(scene: Scene, box) -> tuple[int, int, int, int]:
 
 
 def build_arrays(scenes: list[Scene]) -> dict[str, np.ndarray]:
-    """All h5 datasets as numpy arrays with FORMATS.md's dtypes."""
+    """All h5 datasets as numpy arrays with docs/FORMATS.md's dtypes."""
     boxes = {1024: [], 512: []}
     labels, attributes, rel_pairs, predicates = [], [], [], []
     first_box, last_box, first_rel, last_rel = [], [], [], []
@@ -131,6 +131,6 @@ def write_vg(root: Path, scenes: list[Scene], *, meta: dict) -> dict[str, np.nda
 
 def val_image_indices(arrays: dict[str, np.ndarray], num_val_im: int) -> list[int]:
     """Image rows the standard VG loader makes the val split: the first ``num_val_im`` train images that
-    have objects and relations (FORMATS.md 1.3 rules 1-3, filter_empty_rels on)."""
+    have objects and relations (docs/FORMATS.md rules 1-3, filter_empty_rels on)."""
     mask = (arrays["split"] == 0) & (arrays["img_to_first_box"] >= 0) & (arrays["img_to_first_rel"] >= 0)
     return [int(i) for i in np.flatnonzero(mask)[:num_val_im]]

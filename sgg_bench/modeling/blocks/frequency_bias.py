@@ -1,6 +1,6 @@
 """Frequency bias: a trainable lookup of the predicate log prior by (subject class, object class).
 
-FORMATS.md section 1.7: ``pred_dist`` (C_obj, C_obj, C_rel) float32 = log(fg / fg.sum(-1) + 1e-3),
+docs/FORMATS.md: ``pred_dist`` (C_obj, C_obj, C_rel) float32 = log(fg / fg.sum(-1) + 1e-3),
 stored as an embedding table with row ``subj_cls * C_obj + obj_cls`` (KT ``FrequencyBias``).
 """
 from __future__ import annotations

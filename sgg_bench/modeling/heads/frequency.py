@@ -1,6 +1,6 @@
 """Frequency baseline (Zellers et al. 2018, "FREQ"): the predicate log prior of the pair's classes.
 
-Relation logits for pair (i, j) are ``pred_dist[label_i, label_j]`` (FORMATS.md section 1.7),
+Relation logits for pair (i, j) are ``pred_dist[label_i, label_j]`` (docs/FORMATS.md),
 with GT labels in PredCls and the detector's predicted labels otherwise. Nothing is learned:
 the prior is a buffer and ``requires_training`` is False, so the engine skips training.
 """

@@ -36,6 +36,7 @@ class RulesParser:
         self.lemmatizer = Lemmatizer(lexicon=self.lexicon)
         self.tagger = Tagger(lexicon=self.lexicon, lemmatizer=self.lemmatizer, partitives=partitives)
         self.scene_nouns = load_word_list("scene_nouns.txt")
+        self.person_nouns = load_word_list("person_nouns.txt")
         self.options = RelationOptions(verb_prep=verb_prep, copula=copula, sng_compat=sng_compat,
                                        phrasal_verbs=load_word_list("phrasal_verbs.txt"))
         self._cached = functools.lru_cache(maxsize=cache_size)(self._parse_uncached)
@@ -58,8 +59,10 @@ class RulesParser:
 
     def _parse_uncached(self, caption: str) -> dict:
         tokens = self.tagger.tag(tokenize(caption))
-        entities, items = chunk(tokens, lemmatizer=self.lemmatizer, scene_nouns=self.scene_nouns)
-        relations = RelationWalker(items, options=self.options).run()
+        entities, items = chunk(tokens, lemmatizer=self.lemmatizer, scene_nouns=self.scene_nouns,
+                                person_nouns=self.person_nouns)
+        places = frozenset(index for index, entity in enumerate(entities) if entity.type == "scene")
+        relations = RelationWalker(items, options=self.options, places=places).run()
         return {"entities": [e.as_dict() for e in entities], "relations": relations}
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from sgg_bench.language import lexicon as lx
 from sgg_bench.language.lemmatizer import Lemmatizer
+from sgg_bench.language.main_verb import is_plural_subject, modified_subject
 from sgg_bench.language.spelling import SpellingCorrector
 
 OBJECT_STARTERS = frozenset({"DET", "POSS", "NUM", "QUANT"})
@@ -332,13 +333,18 @@ class Tagger:
         """Read an N/V-ambiguous word right after a noun as the clause's finite verb?
 
         Needs no verb yet in the clause, number agreement ("a man sits" / "dogs play") and an
-        object or prepositional phrase (or the end) after it.
+        object or prepositional phrase (or the end) after it. After a participle phrase or a
+        relative clause ("a girl wearing a hat holds ...") it must agree with the modified subject.
         """
-        if not self._clause_has_no_verb(tokens, i):
-            return False
-        prev = tokens[i - 1]
-        prev_info = self.word_info((prev.norm or prev.text).split()[-1])
-        prev_plural = prev_info.plural or prev.text in ("people", "sheep", "cattle", "fish", "deer")
+        if self._clause_has_no_verb(tokens, i):
+            prev = tokens[i - 1]
+            prev_info = self.word_info((prev.norm or prev.text).split()[-1])
+            prev_plural = prev_info.plural or prev.text in ("people", "sheep", "cattle", "fish", "deer")
+        else:
+            found = modified_subject(tokens, i)
+            if found is None:
+                return False
+            prev_plural = is_plural_subject(*found, self.word_info)
         if info.form == "s" and prev_plural:
             return False
         if info.form == "base" and not prev_plural:

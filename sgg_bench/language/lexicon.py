@@ -73,6 +73,8 @@ PARTITIVE_NOUNS = frozenset(
     "piece pieces slice slices variety crowd crowds team teams row rows set sets pile piles "
     "stack stacks collection assortment bunch cluster clusters line lines kind kinds type types "
     "sort sorts handful plenty bundle bundles array fleet swarm pack school".split())
+# Numerals that take "of" like a partitive: "dozens of birds" has head "birds".
+COUNTED_QUANTITIES = frozenset("dozen dozens hundred hundreds thousand thousands millions".split())
 PARTITIVE_LEADERS = frozenset("a an the some several two three four many large small big huge "
                               "whole long little few".split())
 # Phrases that introduce the photo's content rather than an object ("a close up of a cat").

@@ -23,6 +23,9 @@ from sgg_bench.language.tokenizer import tokenize
 
 LOGGER = logging.getLogger(__name__)
 BACKENDS = ("rules", "spacy", "auto")
+# "a picture of a cat on a bed": a PP after the object of these describes the object (the cat)
+DEPICTIONS = frozenset({"picture", "photo", "photograph", "image", "painting", "drawing", "poster", "view",
+                        "reflection", "shot", "snapshot", "portrait"})
 
 
 class RulesParser:
@@ -62,7 +65,8 @@ class RulesParser:
         entities, items = chunk(tokens, lemmatizer=self.lemmatizer, scene_nouns=self.scene_nouns,
                                 person_nouns=self.person_nouns)
         places = frozenset(index for index, entity in enumerate(entities) if entity.type == "scene")
-        relations = RelationWalker(items, options=self.options, places=places).run()
+        depictions = frozenset(index for index, entity in enumerate(entities) if entity.lemma_head in DEPICTIONS)
+        relations = RelationWalker(items, options=self.options, places=places, depictions=depictions).run()
         return {"entities": [e.as_dict() for e in entities], "relations": relations}
 
 

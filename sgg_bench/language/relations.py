@@ -6,7 +6,8 @@ Rules, in the order the walker applies them:
       NP AUX(be) PREP NP               -> (subject, prep, object)
   R3  a later PP attaches to the clause subject when the clause has a verb, else to the nearest NP;
       "of" always attaches to the nearest NP, and the object of "of" is skipped as an attachment point;
-      after "in"/"at" + a place ("grazing in a field behind a fence") it attaches to the place
+      after "in"/"at" + a place ("grazing in a field behind a fence") it attaches to the place, and
+      the object of "a picture of" (depiction nouns) stays an attachment point ("a photo of a cat on a bed")
   R4  NP [AUX] VERB-ed by NP           -> (agent, verb, NP); PPs right after the agent attach to it
   R5  NP AUX(be) NP                    -> (subject, "be", NP), only with ``copula=True``
   R6  NP and NP                        -> cross product; a shared subject carries to a second verb;
@@ -58,10 +59,12 @@ class _PendingPrep:
 class RelationWalker:
     """Walks the items of one caption and collects relation dicts (sng schema)."""
 
-    def __init__(self, items: list[Item], *, options: RelationOptions, places: frozenset[int] = frozenset()):
+    def __init__(self, items: list[Item], *, options: RelationOptions, places: frozenset[int] = frozenset(),
+                 depictions: frozenset[int] = frozenset()):
         self.items = self._group(items)
         self.options = options
         self.places = places  # entity indices of place nouns (type "scene")
+        self.depictions = depictions  # entity indices of "picture", "photo", ...: "of" shows what they show
         self.relations: list[dict] = []
         self._seen: set[tuple[int, int, str]] = set()
 
@@ -156,7 +159,7 @@ class RelationWalker:
                     if pending.reverse:
                         agent = group
                         last_group = group
-                    elif not pending.is_of:
+                    elif not pending.is_of or all(e in self.depictions for e in pending.attach or [None]):
                         last_group = group
                         agent = None
                     place = group if pending.prep in ("in", "at") and all(e in self.places for e in group) else None

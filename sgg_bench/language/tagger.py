@@ -159,6 +159,9 @@ class Tagger:
     def _partitive_at(words: list[str], i: int):
         """("QUANT", length) for "[a|two|...] herd of" followed by a word, else None."""
         start = i
+        if words[i] in lx.COUNTED_QUANTITIES and i + 2 < len(words) and words[i + 1] == "of" \
+                and words[i + 2] not in _PUNCT:
+            return ("QUANT", 2)  # "dozens of birds"
         if words[i] in lx.PARTITIVE_LEADERS or words[i] in lx.NUMERALS:
             i += 1
         if i + 2 < len(words) and words[i] in lx.PARTITIVE_NOUNS and words[i + 1] == "of" \

@@ -166,3 +166,9 @@ def test_person_compound_keeps_the_person_as_head(parser):
     assert (player["head"], player["lemma_head"]) == ("player", "player")
     assert {"dep": "compound", "span": "hockey", "lemma_span": "hockey"} in player["modifiers"]
     assert graph_triplets(parser.parse("A hockey stick on the ice.")) == [("hockey stick", "on", "ice")]
+
+
+def test_depiction_object_and_counted_partitive(parser):
+    assert graph_triplets(parser.parse("A photo of a dog on a sofa.")) == [("photo", "of", "dog"), ("dog", "on", "sofa")]
+    assert graph_triplets(parser.parse("A jug of milk on a sofa.")) == [("jug", "of", "milk"), ("jug", "on", "sofa")]
+    assert graph_triplets(parser.parse("Hundreds of ducks on a lake.")) == [("duck", "on", "lake")]

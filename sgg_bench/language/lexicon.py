@@ -62,11 +62,16 @@ MULTIWORD_PREPOSITIONS = (
     "at the top of", "at the bottom of", "on the front of", "in the corner of", "at the end of",
     "on either side of", "on both sides of", "to the left of", "to the right of", "on the left of",
     "on the right of", "out of", "in between", "close to", "inside of", "outside of", "near to",
-    "up against", "across from", "away from", "ahead of", "along with", "together with",
+    "up against", "across from", "in back of", "away from", "ahead of", "along with", "together with",
     "full of", "instead of", "because of", "on to", "in to", "out in", "up on", "all over",
     "in the shape of", "on board", "by the side of", "at the side of", "in the front of",
     "at the front of", "on the top of", "at the back of", "in the background of", "underneath of",
 )
+# -ing words that are far more often nouns than participles right after a noun ("a brick building").
+ING_NOUNS = frozenset(
+    "building buildings painting paintings drawing drawings clothing railing railings awning awnings "
+    "frosting icing topping toppings stuffing siding ceiling carving carvings wedding filling "
+    "landing crossing sibling".split())
 # Partitive / quantity openers: "a herd of X" has head X (parser option ``partitives``).
 PARTITIVE_NOUNS = frozenset(
     "group groups herd herds flock flocks bunch bunches pair pairs couple lot lots number "

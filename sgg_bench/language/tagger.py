@@ -69,6 +69,7 @@ class Tagger:
         self.lexicon = lexicon
         self.lemmatizer = lemmatizer
         self.partitives = partitives
+        self.person_nouns = lx.load_word_list("person_nouns.txt")
         self.spelling = SpellingCorrector(lexicon=lexicon, lemmatizer=lemmatizer)
         self.word_info = functools.lru_cache(maxsize=65536)(self._word_info)
 
@@ -242,6 +243,9 @@ class Tagger:
         inside_np = prev_tag in NP_INTERNAL
         # Participles and gerunds.
         if info.verb and info.form in ("ing", "ed"):
+            if word in lx.ING_NOUNS and prev_tag == "NOUN" and prev.text not in self.person_nouns \
+                    and (nxt is None or nxt.tag not in OBJECT_STARTERS | {"PRON"}):
+                return "NOUN", ""  # "a brick building near a tree" (but "a man painting ...")
             if info.form == "ing" and info.noun and next_is_noun and (
                     prev_tag == "VERB" or inside_np and (not info.adj or self._lexical_compound(tokens, i))):
                 return "NOUN", ""  # "a fishing pole", "a living room", "holding fishing poles"

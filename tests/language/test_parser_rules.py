@@ -172,3 +172,15 @@ def test_depiction_object_and_counted_partitive(parser):
     assert graph_triplets(parser.parse("A photo of a dog on a sofa.")) == [("photo", "of", "dog"), ("dog", "on", "sofa")]
     assert graph_triplets(parser.parse("A jug of milk on a sofa.")) == [("jug", "of", "milk"), ("jug", "on", "sofa")]
     assert graph_triplets(parser.parse("Hundreds of ducks on a lake.")) == [("duck", "on", "lake")]
+
+
+def test_ing_noun_after_a_noun_and_in_back_of(parser):
+    assert graph_triplets(parser.parse("A stone building beside a road.")) == [("stone building", "beside", "road")]
+    assert graph_triplets(parser.parse("A woman building a sandcastle.")) == [("woman", "build", "sandcastle")]
+    assert graph_triplets(parser.parse("A cat in back of a sofa.")) == [("cat", "in back of", "sofa")]
+
+
+def test_one_syllable_stems_restore_the_e(parser):
+    lemma = parser.lemmatizer.verb
+    assert [lemma(w) for w in ("staring", "hoped", "taping", "starring", "hopped", "visiting", "opening")] == [
+        "stare", "hope", "tape", "star", "hop", "visit", "open"]

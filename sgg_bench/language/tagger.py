@@ -18,6 +18,8 @@ from sgg_bench.language.spelling import SpellingCorrector
 
 OBJECT_STARTERS = frozenset({"DET", "POSS", "NUM", "QUANT"})
 NP_INTERNAL = frozenset({"DET", "POSS", "NUM", "QUANT", "ADJ"})
+PLURAL_OPENERS = frozenset("two three four five six seven eight nine ten twelve twenty several many few these those "
+                           "both various multiple numerous".split())
 _PUNCT = set(".,;:!?\"()[]{}-/'")
 
 
@@ -347,6 +349,8 @@ class Tagger:
             prev = tokens[i - 1]
             prev_info = self.word_info((prev.norm or prev.text).split()[-1])
             prev_plural = prev_info.plural or prev.text in ("people", "sheep", "cattle", "fish", "deer")
+            if not prev_plural and i >= 2 and tokens[i - 2].text in PLURAL_OPENERS:
+                return False  # "two park benches": a singular noun after "two" is a modifier
         else:
             found = modified_subject(tokens, i)
             if found is None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from sgg_bench.errors import DataFormatError
 from sgg_bench.utils.atomic import atomic_path
+
+if TYPE_CHECKING:
+    import torch
 
 SOURCES = ("maskrcnn-benchmark",)
 
@@ -31,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def read_maskrcnn_benchmark(path: Path) -> dict[str, torch.Tensor]:
     """The tensor state dict of a maskrcnn-benchmark checkpoint: the ``model`` entry of a saved
     dict (optimizer, scheduler and iteration entries are ignored) or a bare state dict."""
+    import torch  # lazy: every sgg-bench command imports this module to build the CLI
+
     if not path.is_file():
         raise DataFormatError(path, "file", "an existing checkpoint file", "no such file")
     try:
@@ -55,6 +59,8 @@ def read_maskrcnn_benchmark(path: Path) -> dict[str, torch.Tensor]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import torch
+
     from sgg_bench.detector.convert import convert_maskrcnn_benchmark
 
     source, out = Path(args.input), Path(args.out)

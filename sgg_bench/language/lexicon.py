@@ -1,8 +1,8 @@
 """Word lists for the rules parser: closed classes (shipped) and open classes (WordNet or fallback).
 
 Open-class part-of-speech evidence comes from the WordNet 3.0 index files when they are found
-(see ``find_wordnet_dir``), read directly (no nltk corpus reader, so loading takes a fraction of a
-second); otherwise from the shipped ``data/fallback_lexicon.txt`` plus suffix rules in the tagger.
+(see ``find_wordnet_dir``), through the cached compact index of ``wordnet_index.py`` (no nltk
+corpus reader; loading takes a tenth of a second); otherwise from the shipped ``data/fallback_lexicon.txt`` plus suffix rules in the tagger.
 Set ``SGG_BENCH_NO_WORDNET=1`` (or pass ``use_wordnet=False``) to simulate a machine without WordNet.
 """
 from __future__ import annotations
@@ -110,7 +110,8 @@ def find_wordnet_dir() -> Path | None:
 
 @dataclass
 class OpenClassLexicon:
-    """Open-class words: ``senses[pos][lemma]`` = number of WordNet synsets (pos in n, v, a, r),
+    """Open-class words: ``senses[pos][lemma]`` = number of WordNet synsets (pos in n, v, a, r; a dict
+    or the index's read-only ``SortedTable``),
     ``exceptions[pos][inflected]`` = lemma list (WordNet ``*.exc``). ``source`` says where they came from."""
     senses: dict[str, dict[str, int]] = field(default_factory=dict)
     exceptions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
@@ -124,26 +125,12 @@ class OpenClassLexicon:
 
 
 def _read_wordnet(folder: Path) -> OpenClassLexicon:
-    senses: dict[str, dict[str, int]] = {}
-    for pos, suffix in (("n", "noun"), ("v", "verb"), ("a", "adj"), ("r", "adv")):
-        table: dict[str, int] = {}
-        with open(folder / f"index.{suffix}", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith(" "):
-                    continue  # licence header
-                fields = line.split(" ", 3)
-                table[fields[0]] = int(fields[2])
-        senses[pos] = table
-    exceptions: dict[str, dict[str, list[str]]] = {}
-    for pos, suffix in (("n", "noun"), ("v", "verb"), ("a", "adj"), ("r", "adv")):
-        table_exc: dict[str, list[str]] = {}
-        with open(folder / f"{suffix}.exc", encoding="utf-8") as handle:
-            for line in handle:
-                parts = line.split()
-                if len(parts) >= 2:
-                    table_exc[parts[0]] = parts[1:]
-        exceptions[pos] = table_exc
-    return OpenClassLexicon(senses=senses, exceptions=exceptions, source=f"wordnet:{folder}")
+    """Sense counts and exception lists from the compact WordNet index (cached; wordnet_index.py)."""
+    from sgg_bench.language.wordnet_index import load_wordnet_index  # noqa: PLC0415
+
+    index = load_wordnet_index(folder)
+    exceptions = {pos: dict(table) for pos, table in index.exceptions.items()}  # merged below; keep the index's own
+    return OpenClassLexicon(senses=dict(index.senses), exceptions=exceptions, source=f"wordnet:{folder}")
 
 
 def _read_fallback() -> OpenClassLexicon:

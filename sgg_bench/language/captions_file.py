@@ -19,12 +19,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
 from sgg_bench.data.vocab import read_json
 from sgg_bench.errors import DataFormatError
 from sgg_bench.language.linking import ConceptLinker
-from sgg_bench.language.parser import graph_triplets
+from sgg_bench.language.parallel_parse import parse_captions
 
 DEFAULT_MAX_LENGTH = 1000
 
@@ -96,21 +94,30 @@ def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX
 
 
 def parse_and_link(records: list[CaptionRecord], image_ids: list, *, parser, linker: ConceptLinker,
-                   progress: bool = True) -> list[dict]:
-    """Per image (in ``image_ids`` order): parsed lemma triplets, linked triplets, unlinked leftovers."""
+                   progress: bool = True, workers: int = 1) -> list[dict]:
+    """Per image (in ``image_ids`` order): parsed lemma triplets, linked triplets, unlinked leftovers.
+
+    Each distinct caption text is parsed once (``workers`` > 1: in forked processes)."""
+    parsed = parse_captions([record.caption for record in records], parser, workers=workers, progress=progress)
     per_image: dict = {image_id: {"image_id": image_id, "num_captions": 0, "triplets": []} for image_id in image_ids}
-    for record in tqdm(records, desc="parsing captions", unit="caption", disable=not progress, mininterval=1.0):
+    seen: dict = {image_id: set() for image_id in image_ids}
+    for record in records:
         entry = per_image[record.image_id]
         entry["num_captions"] += 1
-        for triplet in graph_triplets(parser.parse(record.caption)):
-            if list(triplet) not in entry["triplets"]:
+        for triplet in parsed[record.caption]:
+            if triplet not in seen[record.image_id]:
+                seen[record.image_id].add(triplet)
                 entry["triplets"].append(list(triplet))
     results = []
+    links: dict[tuple, tuple] = {}  # triplet -> (subject, predicate, object) class lists, linked once
     for image_id in image_ids:
         entry = per_image[image_id]
         linked, linked_seen, unlinked = [], set(), []
         for subject, predicate, obj in entry["triplets"]:
-            s, p, o = linker.link_noun(subject), linker.link_predicate(predicate), linker.link_noun(obj)
+            key = (subject, predicate, obj)
+            if key not in links:
+                links[key] = (linker.link_noun(subject), linker.link_predicate(predicate), linker.link_noun(obj))
+            s, p, o = links[key]
             if s and p and o:
                 key = (s[0], p[0], o[0])
                 if key not in linked_seen:

@@ -56,6 +56,12 @@ class RulesParser:
         return {"entities": [dict(e, modifiers=[dict(m) for m in e["modifiers"]]) for e in graph["entities"]],
                 "relations": [dict(r) for r in graph["relations"]]}
 
+    def triplets(self, caption: str) -> list[tuple[str, str, str]]:
+        """``graph_triplets(parse(caption))`` without copying the graph (bulk parsing)."""
+        if not isinstance(caption, str):
+            raise TypeError(f"caption must be a str, got {type(caption).__name__}")
+        return graph_triplets(self._cached(caption))
+
     def tag(self, caption: str) -> list[tuple[str, str]]:
         """(token, tag) pairs; for debugging and tests."""
         return [(t.text, t.tag) for t in self.tagger.tag(tokenize(caption))]

@@ -62,6 +62,11 @@ _MULTIWORD_PREPS = _phrase_table(lx.MULTIWORD_PREPOSITIONS)
 _FRAMING = _phrase_table(lx.FRAMING_PHRASES)
 _RECIPROCALS = _phrase_table(lx.RECIPROCALS)
 _ADVERBIALS = _phrase_table(lx.ADVERBIAL_PHRASES)
+# Closed-class words whose tag depends on the next or previous word (see _closed_class_rules).
+_CONTEXT_WORDS = frozenset({"'s", "that", "which", "who", "there", "her", "to", "one"}) | lx.HAVE_FORMS
+# Words that can open a merged phrase (any table above, or a partitive "a herd of", "dozens of").
+_PHRASE_STARTS = frozenset(_MULTIWORD_PREPS) | frozenset(_FRAMING) | frozenset(_RECIPROCALS) | frozenset(_ADVERBIALS) \
+    | lx.PARTITIVE_LEADERS | lx.NUMERALS | lx.PARTITIVE_NOUNS | lx.COUNTED_QUANTITIES
 
 
 class Tagger:
@@ -72,6 +77,8 @@ class Tagger:
         self.lemmatizer = lemmatizer
         self.partitives = partitives
         self.person_nouns = lx.load_word_list("person_nouns.txt")
+        self._closed_fixed = self._fixed_closed_tags()
+        self._closed_words = frozenset(self._closed_fixed) | _CONTEXT_WORDS
         self.spelling = SpellingCorrector(lexicon=lexicon, lemmatizer=lemmatizer)
         self.word_info = functools.lru_cache(maxsize=65536)(self._word_info)
 
@@ -129,6 +136,10 @@ class Tagger:
         n = len(words)
         while i < n:
             word = words[i]
+            if word not in _PHRASE_STARTS:  # most words start no phrase: skip the table look-ups
+                tokens.append(Token(word, "", i, i + 1))
+                i += 1
+                continue
             merged = None
             for table, tag in ((_FRAMING, "QUANT"), (_RECIPROCALS, "PRON"), (_MULTIWORD_PREPS, "PREP")):
                 for phrase in table.get(word, ()):
@@ -173,6 +184,21 @@ class Tagger:
         return None
 
     def _closed_class(self, tokens: list[Token], i: int) -> tuple[str, str]:
+        word = tokens[i].text
+        fixed = self._closed_fixed.get(word)
+        if fixed is not None:
+            return fixed
+        if word not in _CONTEXT_WORDS and word.isalpha():
+            return self._closed_class_rules(tokens, i) if word in self._closed_words else ("", "")
+        return self._closed_class_rules(tokens, i)
+
+    def _fixed_closed_tags(self) -> dict[str, tuple[str, str]]:
+        """Tags of closed-class words whose reading does not depend on the neighbours (computed once)."""
+        words = lx.AUXILIARIES | lx.NEGATIONS | lx.DETERMINERS | lx.NUMERALS | lx.POSSESSIVES | lx.PRONOUNS \
+            | lx.CONJUNCTIONS | lx.PREPOSITIONS | lx.ADVERBS
+        return {word: self._closed_class_rules([Token(word, "", 0, 1)], 0) for word in words - _CONTEXT_WORDS}
+
+    def _closed_class_rules(self, tokens: list[Token], i: int) -> tuple[str, str]:
         word = tokens[i].text
         nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
         prev = tokens[i - 1] if i > 0 else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 
 from sgg_bench.utils.atomic import atomic_write_json
@@ -72,7 +73,9 @@ def _run_parse(args: argparse.Namespace) -> int:
         "backend": type(parser).__name__, "wordnet": linker.uses_wordnet,
         "counts": counts, "skipped": skipped, "images": images}
     atomic_write_json(args.out, output, indent=None)  # one line: the C encoder, ~10x faster than indented
-    print(f"captions: {counts['captions_parsed']} parsed, {counts['captions_skipped']} skipped; "
+    reasons = Counter(entry["reason"].split(" (")[0] for entry in skipped)
+    skipped_text = f" ({', '.join(f'{n} {reason}' for reason, n in reasons.most_common())})" if reasons else ""
+    print(f"captions: {counts['captions_parsed']} parsed, {counts['captions_skipped']} skipped{skipped_text}; "
           f"{counts['triplets']} triplets over {counts['images']} images, {counts['linked_triplets']} linked "
           f"-> {args.out}")
     for entry in skipped[:5]:

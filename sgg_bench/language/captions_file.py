@@ -8,6 +8,9 @@ Input: ``{"images": [{"id": ...}, ...], "annotations": [{"image_id": ..., "capti
   that is not an int or str, an ``images`` entry without ``id``: the file is the wrong format ->
   ``DataFormatError`` naming the file, the field (with the annotation index) and what was expected;
   nothing is written.
+* a file that is not UTF-8 (the offending byte offset is named), JSON nested deeper than Python's
+  recursion limit, or a non-string value nested deeply where a caption or id belongs: one-line
+  ``DataFormatError`` as above (values are described by type and length, never printed whole).
 * an empty / whitespace-only caption, a caption longer than ``max_length`` characters, or an
   annotation whose image is not listed in ``images``: real datasets contain a few of these ->
   the caption is skipped and listed under ``skipped`` (index, image id, reason); every other
@@ -15,11 +18,11 @@ Input: ``{"images": [{"id": ...}, ...], "annotations": [{"image_id": ..., "capti
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sgg_bench.data.vocab import read_json
 from sgg_bench.errors import DataFormatError
 from sgg_bench.language.linking import ConceptLinker
 from sgg_bench.language.parallel_parse import parse_captions
@@ -34,16 +37,42 @@ class CaptionRecord:
     caption: str
 
 
+def _describe(value) -> str:
+    """A short description of a JSON value for an error message (containers never printed: they may be huge or deep)."""
+    if isinstance(value, (list, dict)):
+        return f"{type(value).__name__} of {len(value)} items"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
 def _check_image_id(path: Path, field: str, value) -> int | str:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise DataFormatError(path, field, "an integer or string image id", f"{type(value).__name__} {value!r}"[:80])
+        raise DataFormatError(path, field, "an integer or string image id", _describe(value))
     return value
+
+
+def read_captions_json(path: Path):
+    """The parsed JSON of ``path``; missing, non-UTF-8, malformed or too deeply nested -> DataFormatError."""
+    if not path.is_file():
+        raise DataFormatError(path, "file", "an existing file", "nothing at this path")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(path, f"byte {exc.start}", "UTF-8 text (COCO captions JSON)",
+                              f"byte 0x{raw[exc.start]:02x} that is not UTF-8") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataFormatError(path, f"line {exc.lineno} column {exc.colno}", "valid JSON", exc.msg) from None
+    except RecursionError:
+        raise DataFormatError(path, "top level", "JSON nested at most a few hundred levels deep",
+                              "nesting deeper than the reader's recursion limit") from None
 
 
 def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX_LENGTH):
     """-> (image ids in order, list[CaptionRecord], skipped list). Raises DataFormatError (see module doc)."""
     path = Path(path)
-    data = read_json(path)
+    data = read_captions_json(path)
     if not isinstance(data, dict):
         raise DataFormatError(path, "top level", "a JSON object with an 'annotations' list", type(data).__name__)
     if "annotations" not in data:
@@ -75,7 +104,7 @@ def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX
         image_id = _check_image_id(path, f"annotations[{i}].image_id", annotation["image_id"])
         caption = annotation["caption"]
         if not isinstance(caption, str):
-            raise DataFormatError(path, f"annotations[{i}].caption", "a string", f"{type(caption).__name__} {caption!r}"[:80])
+            raise DataFormatError(path, f"annotations[{i}].caption", "a string", _describe(caption))
         reason = None
         if not caption.strip():
             reason = "empty caption"

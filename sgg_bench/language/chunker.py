@@ -15,7 +15,7 @@ from sgg_bench.language.tagger import Token
 _MODIFIER_DEPS = {"DET": "det", "NUM": "nummod", "POSS": "poss", "QUANT": "quantmod", "ADJ": "amod", "NOUN": "compound"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Entity:
     """One noun phrase. ``span_bounds`` = (first token, last token + 1) in tokenizer positions."""
     span: str
@@ -32,7 +32,7 @@ class Entity:
                 "modifiers": self.modifiers, "type": self.type}
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """A chunk-level unit: kind NP (``entity`` index), or a token's tag (VERB, PREP, ...)."""
     kind: str

@@ -23,7 +23,7 @@ PLURAL_OPENERS = frozenset("two three four five six seven eight nine ten twelve 
 _PUNCT = set(".,;:!?\"()[]{}-/'")
 
 
-@dataclass
+@dataclass(slots=True)
 class Token:
     text: str
     tag: str

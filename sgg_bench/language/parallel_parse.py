@@ -40,22 +40,26 @@ def parse_captions(captions: list[str], parser, *, workers: int = 1, progress: b
     """caption text -> its lemma triplets, for every distinct caption in ``captions``."""
     global _WORKER_PARSER
     unique = list(dict.fromkeys(captions))
-    bar = tqdm(total=len(unique), desc="parsing captions", unit="caption", disable=not progress, mininterval=1.0)
     chunks = [unique[k:k + _CHUNK] for k in range(0, len(unique), _CHUNK)]
     results: dict[str, list] = {}
-    can_fork = "fork" in multiprocessing.get_all_start_methods()
-    if workers > 1 and can_fork and len(chunks) > 1:
+    if workers > 1 and "fork" in multiprocessing.get_all_start_methods() and len(chunks) > 1:
         _WORKER_PARSER = parser
         try:
+            # fork before the progress bar exists: its monitor thread must not be running at fork time
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for chunk, parsed in zip(chunks, pool.imap(_parse_chunk, chunks)):
-                    results.update(zip(chunk, parsed))
-                    bar.update(len(chunk))
+                with _bar(len(unique), progress) as bar:
+                    for chunk, parsed in zip(chunks, pool.imap(_parse_chunk, chunks)):
+                        results.update(zip(chunk, parsed))
+                        bar.update(len(chunk))
         finally:
             _WORKER_PARSER = None
     else:
-        for chunk in chunks:
-            results.update(zip(chunk, (caption_triplets(parser, caption) for caption in chunk)))
-            bar.update(len(chunk))
-    bar.close()
+        with _bar(len(unique), progress) as bar:
+            for chunk in chunks:
+                results.update(zip(chunk, (caption_triplets(parser, caption) for caption in chunk)))
+                bar.update(len(chunk))
     return results
+
+
+def _bar(total: int, progress: bool) -> tqdm:
+    return tqdm(total=total, desc="parsing captions", unit="caption", disable=not progress, mininterval=1.0)

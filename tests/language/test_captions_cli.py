@@ -178,3 +178,15 @@ def test_parallel_workers_give_the_same_result(tmp_path):
     assert json.loads(one[1].read_text())["images"] == json.loads(two[1].read_text())["images"]
     code, _ = _run(tmp_path, source, "--workers", "0")
     assert code == 2
+
+
+def test_command_imports_neither_torch_nor_nltk(tmp_path):
+    """Start-up cost: the captions command must not pull in torch (other commands) or nltk's WordNet reader."""
+    import subprocess
+    import sys
+    source = _write(tmp_path, GOOD)
+    code = ("import sys; from sgg_bench.cli import main; "
+            f"rc = main(['captions', 'parse', {str(source)!r}, '--out', {str(tmp_path / 'o.json')!r}, '--quiet']); "
+            "print(rc, sorted(m for m in ('torch', 'nltk') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "0 []"

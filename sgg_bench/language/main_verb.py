@@ -65,3 +65,24 @@ def is_plural_subject(subject, coordinated: bool, word_info) -> bool:
     if coordinated or subject.text in _PLURAL_WORDS:
         return True
     return word_info((subject.norm or subject.text).split()[-1]).plural
+
+
+_SINGULAR_DETERMINERS = frozenset({"a", "an", "one", "each", "every", "this", "that", "another"})
+
+
+def could_end_noun_phrase(tokens: list, i: int, form: str, word_info) -> bool:
+    """True when the noun phrase before ``tokens[i]`` is complete, so an N/V word there is a verb.
+
+    A plural noun is rarely a compound modifier ("birds sits" is no compound), and a phrase opened
+    by "a"/"each" cannot take a plural head ("a bike waves"). Otherwise ("a baseball game",
+    "ocean waves") the word may be the head of a compound and the caller weighs the readings.
+    """
+    prev = tokens[i - 1]
+    if word_info((prev.norm or prev.text).split()[-1]).plural:
+        return True
+    if form != "s":
+        return False
+    k = i - 1
+    while k > 0 and tokens[k].tag in ("NOUN", "ADJ"):
+        k -= 1
+    return tokens[k].text in _SINGULAR_DETERMINERS

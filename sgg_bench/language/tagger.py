@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sgg_bench.language import lexicon as lx
 from sgg_bench.language.lemmatizer import Lemmatizer
-from sgg_bench.language.main_verb import is_plural_subject, modified_subject
+from sgg_bench.language.main_verb import could_end_noun_phrase, is_plural_subject, modified_subject
 from sgg_bench.language.spelling import SpellingCorrector
 
 OBJECT_STARTERS = frozenset({"DET", "POSS", "NUM", "QUANT"})
@@ -379,8 +379,9 @@ class Tagger:
                 return False  # "two park benches": a singular noun after "two" is a modifier
         else:
             found = modified_subject(tokens, i)
-            if found is None:
-                return False
+            if found is None or not could_end_noun_phrase(tokens, i, info.form, self.word_info) \
+                    and info.verb_weight <= info.noun_weight:
+                return False  # "playing a video game together": more likely a compound noun
             prev_plural = is_plural_subject(*found, self.word_info)
         if info.form == "s" and prev_plural:
             return False

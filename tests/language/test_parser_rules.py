@@ -147,6 +147,12 @@ def test_typo_is_fixed_in_lemma_but_not_in_span(rules_parser):
     ("The girl who is holding a balloon sits on a step.", [("girl", "hold", "balloon"), ("girl", "sit on", "step")]),
     # without a modifier phrase the old reading stays: "bus stop" is a compound
     ("A man is waiting at a bus stop.", [("man", "wait at", "bus stop")]),
+    # a compound noun after the participle's object stays a compound when the noun reading wins
+    ("Two boys playing a board game together.", [("boy", "play", "board game")]),
+    ("People watching a football game at a stadium.", [("people", "watch", "football game"), ("people", "at", "stadium")]),
+    ("A man surfing ocean waves at sunset.", [("man", "surf", "ocean wave"), ("man", "at", "sunset")]),
+    # ... but "a bike waves" cannot be one noun phrase ("a" wants a singular head)
+    ("A woman riding a scooter waves at a friend.", [("woman", "ride", "scooter"), ("woman", "wave at", "friend")]),
 ])
 def test_main_verb_after_a_modifier_phrase(parser, caption, expected):
     assert graph_triplets(parser.parse(caption)) == expected

@@ -8,6 +8,9 @@ Input: ``{"images": [{"id": ...}, ...], "annotations": [{"image_id": ..., "capti
   that is not an int or str, an ``images`` entry without ``id``: the file is the wrong format ->
   ``DataFormatError`` naming the file, the field (with the annotation index) and what was expected;
   nothing is written.
+* a file that is not UTF-8 (the offending byte offset is named), JSON nested deeper than Python's
+  recursion limit, or a non-string value nested deeply where a caption or id belongs: one-line
+  ``DataFormatError`` as above (values are described by type and length, never printed whole).
 * an empty / whitespace-only caption, a caption longer than ``max_length`` characters, or an
   annotation whose image is not listed in ``images``: real datasets contain a few of these ->
   the caption is skipped and listed under ``skipped`` (index, image id, reason); every other
@@ -15,16 +18,14 @@ Input: ``{"images": [{"id": ...}, ...], "annotations": [{"image_id": ..., "capti
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
-from sgg_bench.data.vocab import read_json
 from sgg_bench.errors import DataFormatError
 from sgg_bench.language.linking import ConceptLinker
-from sgg_bench.language.parser import graph_triplets
+from sgg_bench.language.parallel_parse import parse_captions
 
 DEFAULT_MAX_LENGTH = 1000
 
@@ -36,16 +37,42 @@ class CaptionRecord:
     caption: str
 
 
+def _describe(value) -> str:
+    """A short description of a JSON value for an error message (containers never printed: they may be huge or deep)."""
+    if isinstance(value, (list, dict)):
+        return f"{type(value).__name__} of {len(value)} items"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
 def _check_image_id(path: Path, field: str, value) -> int | str:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise DataFormatError(path, field, "an integer or string image id", f"{type(value).__name__} {value!r}"[:80])
+        raise DataFormatError(path, field, "an integer or string image id", _describe(value))
     return value
+
+
+def read_captions_json(path: Path):
+    """The parsed JSON of ``path``; missing, non-UTF-8, malformed or too deeply nested -> DataFormatError."""
+    if not path.is_file():
+        raise DataFormatError(path, "file", "an existing file", "nothing at this path")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(path, f"byte {exc.start}", "UTF-8 text (COCO captions JSON)",
+                              f"byte 0x{raw[exc.start]:02x} that is not UTF-8") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataFormatError(path, f"line {exc.lineno} column {exc.colno}", "valid JSON", exc.msg) from None
+    except RecursionError:
+        raise DataFormatError(path, "top level", "JSON nested at most a few hundred levels deep",
+                              "nesting deeper than the reader's recursion limit") from None
 
 
 def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX_LENGTH):
     """-> (image ids in order, list[CaptionRecord], skipped list). Raises DataFormatError (see module doc)."""
     path = Path(path)
-    data = read_json(path)
+    data = read_captions_json(path)
     if not isinstance(data, dict):
         raise DataFormatError(path, "top level", "a JSON object with an 'annotations' list", type(data).__name__)
     if "annotations" not in data:
@@ -77,7 +104,7 @@ def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX
         image_id = _check_image_id(path, f"annotations[{i}].image_id", annotation["image_id"])
         caption = annotation["caption"]
         if not isinstance(caption, str):
-            raise DataFormatError(path, f"annotations[{i}].caption", "a string", f"{type(caption).__name__} {caption!r}"[:80])
+            raise DataFormatError(path, f"annotations[{i}].caption", "a string", _describe(caption))
         reason = None
         if not caption.strip():
             reason = "empty caption"
@@ -96,21 +123,30 @@ def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX
 
 
 def parse_and_link(records: list[CaptionRecord], image_ids: list, *, parser, linker: ConceptLinker,
-                   progress: bool = True) -> list[dict]:
-    """Per image (in ``image_ids`` order): parsed lemma triplets, linked triplets, unlinked leftovers."""
+                   progress: bool = True, workers: int = 1) -> list[dict]:
+    """Per image (in ``image_ids`` order): parsed lemma triplets, linked triplets, unlinked leftovers.
+
+    Each distinct caption text is parsed once (``workers`` > 1: in forked processes)."""
+    parsed = parse_captions([record.caption for record in records], parser, workers=workers, progress=progress)
     per_image: dict = {image_id: {"image_id": image_id, "num_captions": 0, "triplets": []} for image_id in image_ids}
-    for record in tqdm(records, desc="parsing captions", unit="caption", disable=not progress, mininterval=1.0):
+    seen: dict = {image_id: set() for image_id in image_ids}
+    for record in records:
         entry = per_image[record.image_id]
         entry["num_captions"] += 1
-        for triplet in graph_triplets(parser.parse(record.caption)):
-            if list(triplet) not in entry["triplets"]:
+        for triplet in parsed[record.caption]:
+            if triplet not in seen[record.image_id]:
+                seen[record.image_id].add(triplet)
                 entry["triplets"].append(list(triplet))
     results = []
+    links: dict[tuple, tuple] = {}  # triplet -> (subject, predicate, object) class lists, linked once
     for image_id in image_ids:
         entry = per_image[image_id]
         linked, linked_seen, unlinked = [], set(), []
         for subject, predicate, obj in entry["triplets"]:
-            s, p, o = linker.link_noun(subject), linker.link_predicate(predicate), linker.link_noun(obj)
+            key = (subject, predicate, obj)
+            if key not in links:
+                links[key] = (linker.link_noun(subject), linker.link_predicate(predicate), linker.link_noun(obj))
+            s, p, o = links[key]
             if s and p and o:
                 key = (s[0], p[0], o[0])
                 if key not in linked_seen:

@@ -1,7 +1,8 @@
 """Noun-phrase chunker: turns tagged tokens into entities and a flat item sequence for the rules.
 
 NP = (DET|NUM|POSS|QUANT)* (ADJ|NOUN)* NOUN, where the trailing run of nouns is the head
-compound ("tennis racket"). Everything else stays a single item. Pronouns become PRON items
+compound ("tennis racket"), except when it ends in a person noun (``data/person_nouns.txt``):
+"tennis player" has head "player" and "tennis" as a compound modifier. Everything else stays a single item. Pronouns become PRON items
 (they fill a slot but make no entity).
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sgg_bench.language.tagger import Token
 _MODIFIER_DEPS = {"DET": "det", "NUM": "nummod", "POSS": "poss", "QUANT": "quantmod", "ADJ": "amod", "NOUN": "compound"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Entity:
     """One noun phrase. ``span_bounds`` = (first token, last token + 1) in tokenizer positions."""
     span: str
@@ -31,7 +32,7 @@ class Entity:
                 "modifiers": self.modifiers, "type": self.type}
 
 
-@dataclass
+@dataclass(slots=True)
 class Item:
     """A chunk-level unit: kind NP (``entity`` index), or a token's tag (VERB, PREP, ...)."""
     kind: str
@@ -39,7 +40,8 @@ class Item:
     entity: int = -1
 
 
-def chunk(tokens: list[Token], *, lemmatizer: Lemmatizer, scene_nouns: frozenset[str]) -> tuple[list[Entity], list[Item]]:
+def chunk(tokens: list[Token], *, lemmatizer: Lemmatizer, scene_nouns: frozenset[str],
+          person_nouns: frozenset[str] = frozenset()) -> tuple[list[Entity], list[Item]]:
     entities: list[Entity] = []
     items: list[Item] = []
     i = 0
@@ -56,7 +58,7 @@ def chunk(tokens: list[Token], *, lemmatizer: Lemmatizer, scene_nouns: frozenset
         while end > j and tokens[end - 1].tag != "NOUN":
             end -= 1
         if end > j:
-            entities.append(_make_entity(tokens[i:end], lemmatizer, scene_nouns))
+            entities.append(_make_entity(tokens[i:end], lemmatizer, scene_nouns, person_nouns))
             items.append(Item("NP", entity=len(entities) - 1))
             i = end
             continue
@@ -70,10 +72,14 @@ def chunk(tokens: list[Token], *, lemmatizer: Lemmatizer, scene_nouns: frozenset
     return entities, items
 
 
-def _make_entity(tokens: list[Token], lemmatizer: Lemmatizer, scene_nouns: frozenset[str]) -> Entity:
+def _make_entity(tokens: list[Token], lemmatizer: Lemmatizer, scene_nouns: frozenset[str],
+                 person_nouns: frozenset[str]) -> Entity:
     head_start = len(tokens)
     while head_start > 0 and tokens[head_start - 1].tag == "NOUN":
         head_start -= 1
+    last = tokens[-1]
+    if head_start < len(tokens) - 1 and lemmatizer.noun(last.norm or last.text) in person_nouns:
+        head_start = len(tokens) - 1  # "tennis player": the person, not the activity
     head_words = [t.text for t in tokens[head_start:]]
     head = " ".join(head_words)
     lemma_head = lemmatizer.noun(" ".join(t.norm or t.text for t in tokens[head_start:]))

@@ -1,7 +1,8 @@
 """Triplet precision / recall / F1 of a caption parser against a hand-labelled gold set.
 
-Gold file: JSON lines ``{"id", "caption", "triplets": [[subject, relation, object], ...]}`` with
-lemma triplets (tests/language/gold_captions.jsonl; conventions in GOLD_CONVENTIONS.md there).
+Gold file: JSON lines ``{"id", "split", "caption", "triplets": [[subject, relation, object], ...]}``
+with lemma triplets; ``split`` is "dev" (errors may be looked at while tuning) or "heldout" (scored
+only) (tests/language/gold_captions.jsonl; conventions in GOLD_CONVENTIONS.md there).
 Per caption, predicted and gold triplets are compared as sets of exact lemma strings; counts are
 summed over captions (micro average).
 """
@@ -15,6 +16,8 @@ from pathlib import Path
 from sgg_bench.errors import DataFormatError
 from sgg_bench.language.parser import graph_triplets
 
+SPLITS = ("dev", "heldout")
+
 
 @dataclass
 class GoldItem:
@@ -22,6 +25,7 @@ class GoldItem:
     caption: str
     triplets: set[tuple[str, str, str]]
     tags: list[str] = field(default_factory=list)
+    split: str = "dev"
 
 
 @dataclass
@@ -62,10 +66,21 @@ def load_gold(path: str | os.PathLike) -> list[GoldItem]:
             triplets = {tuple(t) for t in row["triplets"]}
             if not isinstance(row["caption"], str) or any(len(t) != 3 for t in triplets):
                 raise ValueError("bad caption or triplet")
+            split = row.get("split", "dev")
+            if split not in SPLITS:
+                raise ValueError(f"split {split!r} is not one of {', '.join(SPLITS)}")
         except (ValueError, KeyError, TypeError) as exc:
-            raise DataFormatError(path, f"line {line_number}", "{id, caption, triplets: [[s, r, o], ...]}", str(exc)) from None
-        items.append(GoldItem(id=row["id"], caption=row["caption"], triplets=triplets, tags=row.get("tags", [])))
+            raise DataFormatError(path, f"line {line_number}", "{id, split, caption, triplets: [[s, r, o], ...]}", str(exc)) from None
+        items.append(GoldItem(id=row["id"], caption=row["caption"], triplets=triplets, tags=row.get("tags", []),
+                              split=split))
     return items
+
+
+def split_items(items: list[GoldItem], split: str) -> list[GoldItem]:
+    """The items of one split ("dev" or "heldout")."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    return [item for item in items if item.split == split]
 
 
 def score_parser(parser, items: list[GoldItem]) -> tuple[TripletScores, list[tuple[GoldItem, set]]]:

@@ -74,6 +74,9 @@ class Lemmatizer:
         candidates = [word[: -len(old)] + new for old, new in _VERB_RULES if word.endswith(old)]
         candidates += [self._undouble(c) for c in candidates]
         known = [c for c in dict.fromkeys(candidates) if len(c) > 1 and self.lexicon.has(c, "v")]
+        restored = _e_restored(word)
+        if restored in known:
+            return restored
         if known:
             return max(known, key=lambda c: (self.lexicon.count(c, "v"), -known.index(c)))
         if self.lexicon.has(word, "v"):
@@ -95,10 +98,7 @@ class Lemmatizer:
                 if suffix == "ed" and stem.endswith("i"):
                     return stem[:-1] + "y"  # "carried" -> "carry"
                 # e-restoration after a single consonant preceded by a single vowel: "riding" -> "ride"
-                if len(stem) >= 3 and stem[-1] not in _VOWELS and stem[-1] not in "wxy" \
-                        and stem[-2] in _VOWELS and stem[-3] not in _VOWELS:
-                    return stem + "e"
-                return stem
+                return _e_restored(word) or stem
         if word.endswith("ies") and len(word) > 4:
             return word[:-3] + "y"
         if word.endswith(("ches", "shes", "sses", "xes", "zes")):
@@ -106,3 +106,18 @@ class Lemmatizer:
         if word.endswith("s") and not word.endswith("ss") and len(word) > 3:
             return word[:-1]
         return word
+
+
+def _e_restored(word: str) -> str | None:
+    """"staring" -> "stare": a one-syllable stem ending vowel + consonant would have doubled the
+    consonant before -ing/-ed ("starring", "hopped"), so an undoubled form comes from stem + e."""
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix):
+            stem = word[: -len(suffix)]
+            if len(stem) < 3 or stem[-1] in _VOWELS or stem[-1] in "wxy" or stem[-2] not in _VOWELS \
+                    or stem[-3] in _VOWELS:
+                return None
+            if sum(1 for k, ch in enumerate(stem) if ch in _VOWELS and (k == 0 or stem[k - 1] not in _VOWELS)) != 1:
+                return None  # "visiting", "opening": unstressed last syllables do not double
+            return stem + "e"
+    return None

@@ -1,8 +1,8 @@
 """Word lists for the rules parser: closed classes (shipped) and open classes (WordNet or fallback).
 
 Open-class part-of-speech evidence comes from the WordNet 3.0 index files when they are found
-(see ``find_wordnet_dir``), read directly (no nltk corpus reader, so loading takes a fraction of a
-second); otherwise from the shipped ``data/fallback_lexicon.txt`` plus suffix rules in the tagger.
+(see ``find_wordnet_dir``), through the cached compact index of ``wordnet_index.py`` (no nltk
+corpus reader; loading takes a tenth of a second); otherwise from the shipped ``data/fallback_lexicon.txt`` plus suffix rules in the tagger.
 Set ``SGG_BENCH_NO_WORDNET=1`` (or pass ``use_wordnet=False``) to simulate a machine without WordNet.
 """
 from __future__ import annotations
@@ -62,17 +62,24 @@ MULTIWORD_PREPOSITIONS = (
     "at the top of", "at the bottom of", "on the front of", "in the corner of", "at the end of",
     "on either side of", "on both sides of", "to the left of", "to the right of", "on the left of",
     "on the right of", "out of", "in between", "close to", "inside of", "outside of", "near to",
-    "up against", "across from", "away from", "ahead of", "along with", "together with",
+    "up against", "across from", "in back of", "away from", "ahead of", "along with", "together with",
     "full of", "instead of", "because of", "on to", "in to", "out in", "up on", "all over",
     "in the shape of", "on board", "by the side of", "at the side of", "in the front of",
     "at the front of", "on the top of", "at the back of", "in the background of", "underneath of",
 )
+# -ing words that are far more often nouns than participles right after a noun ("a brick building").
+ING_NOUNS = frozenset(
+    "building buildings painting paintings drawing drawings clothing railing railings awning awnings "
+    "frosting icing topping toppings stuffing siding ceiling carving carvings wedding filling "
+    "landing crossing sibling".split())
 # Partitive / quantity openers: "a herd of X" has head X (parser option ``partitives``).
 PARTITIVE_NOUNS = frozenset(
     "group groups herd herds flock flocks bunch bunches pair pairs couple lot lots number "
     "piece pieces slice slices variety crowd crowds team teams row rows set sets pile piles "
     "stack stacks collection assortment bunch cluster clusters line lines kind kinds type types "
     "sort sorts handful plenty bundle bundles array fleet swarm pack school".split())
+# Numerals that take "of" like a partitive: "dozens of birds" has head "birds".
+COUNTED_QUANTITIES = frozenset("dozen dozens hundred hundreds thousand thousands millions".split())
 PARTITIVE_LEADERS = frozenset("a an the some several two three four many large small big huge "
                               "whole long little few".split())
 # Phrases that introduce the photo's content rather than an object ("a close up of a cat").
@@ -103,7 +110,8 @@ def find_wordnet_dir() -> Path | None:
 
 @dataclass
 class OpenClassLexicon:
-    """Open-class words: ``senses[pos][lemma]`` = number of WordNet synsets (pos in n, v, a, r),
+    """Open-class words: ``senses[pos][lemma]`` = number of WordNet synsets (pos in n, v, a, r; a dict
+    or the index's read-only ``SortedTable``),
     ``exceptions[pos][inflected]`` = lemma list (WordNet ``*.exc``). ``source`` says where they came from."""
     senses: dict[str, dict[str, int]] = field(default_factory=dict)
     exceptions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
@@ -117,26 +125,12 @@ class OpenClassLexicon:
 
 
 def _read_wordnet(folder: Path) -> OpenClassLexicon:
-    senses: dict[str, dict[str, int]] = {}
-    for pos, suffix in (("n", "noun"), ("v", "verb"), ("a", "adj"), ("r", "adv")):
-        table: dict[str, int] = {}
-        with open(folder / f"index.{suffix}", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith(" "):
-                    continue  # licence header
-                fields = line.split(" ", 3)
-                table[fields[0]] = int(fields[2])
-        senses[pos] = table
-    exceptions: dict[str, dict[str, list[str]]] = {}
-    for pos, suffix in (("n", "noun"), ("v", "verb"), ("a", "adj"), ("r", "adv")):
-        table_exc: dict[str, list[str]] = {}
-        with open(folder / f"{suffix}.exc", encoding="utf-8") as handle:
-            for line in handle:
-                parts = line.split()
-                if len(parts) >= 2:
-                    table_exc[parts[0]] = parts[1:]
-        exceptions[pos] = table_exc
-    return OpenClassLexicon(senses=senses, exceptions=exceptions, source=f"wordnet:{folder}")
+    """Sense counts and exception lists from the compact WordNet index (cached; wordnet_index.py)."""
+    from sgg_bench.language.wordnet_index import load_wordnet_index  # noqa: PLC0415
+
+    index = load_wordnet_index(folder)
+    exceptions = {pos: dict(table) for pos, table in index.exceptions.items()}  # merged below; keep the index's own
+    return OpenClassLexicon(senses=dict(index.senses), exceptions=exceptions, source=f"wordnet:{folder}")
 
 
 def _read_fallback() -> OpenClassLexicon:

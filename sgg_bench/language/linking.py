@@ -2,7 +2,9 @@
 
 Nouns, first rule that fires: manual dictionary; exact match (also after lemmatization and
 plural stripping: "jeans" -> "jean"); the last word of a multiword noun; WordNet (same synset,
-shared lemma, or the vocabulary class is a hypernym; all hits kept, most specific first).
+shared lemma, or the vocabulary class is a hypernym; all hits kept, most specific first); when
+none of these links, the shipped synonym table (``data/noun_synonyms.txt``: "vehicle" -> car,
+"cap" -> hat; also without WordNet).
 Predicates: manual dictionary; exact; alias table; verb-lemma equality with the vocabulary's
 lemmatized names ("sit on" = "sitting on"); the verb alone ("ride on" -> "ride" -> riding);
 the preposition alone ("run in" -> "in"; "sit next to" -> "next to" -> near).
@@ -55,15 +57,29 @@ def _normalize(name: str) -> str:
     return " ".join(name.lower().replace("_", " ").split())
 
 
-def load_predicate_aliases(path: Path = DATA_DIR / "predicate_aliases.txt") -> dict[str, str]:
-    """alias -> canonical predicate, from ``canonical,alias,...`` lines (first canonical wins)."""
-    table: dict[str, str] = {}
+def load_predicate_aliases(path: Path = DATA_DIR / "predicate_aliases.txt") -> dict[str, list[str]]:
+    """alias -> canonical predicates in file order, from ``canonical,alias,...`` lines; linking
+    uses the first canonical that the vocabulary has ("belong to" -> belonging to, else of)."""
+    table: dict[str, list[str]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         names = [_normalize(p) for p in line.split(",") if p.strip()]
         for alias in names[1:]:
-            table.setdefault(alias, names[0])
+            targets = table.setdefault(alias, [])
+            if names[0] not in targets:
+                targets.append(names[0])
+    return table
+
+
+def load_noun_synonyms(path: Path = DATA_DIR / "noun_synonyms.txt") -> dict[str, list[str]]:
+    """caption noun -> classes to try in order, from ``noun<TAB>class,class`` lines."""
+    table: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        noun, _, targets = line.partition("\t")
+        table[_normalize(noun)] = [_normalize(t) for t in targets.split(",") if t.strip()]
     return table
 
 
@@ -83,6 +99,7 @@ class ConceptLinker:
         self.predicate_index = {name: i + 1 for i, name in enumerate(self.predicates)}
         self.lemmatizer = Lemmatizer(lexicon=load_open_class_lexicon(use_wordnet))
         self.aliases = load_predicate_aliases()
+        self.synonyms = load_noun_synonyms()
         available = use_wordnet is not False and wordnet_installed()
         self.matcher = WordNetMatcher() if available else None  # nltk's corpus loads on first use
         if self.matcher is None:
@@ -113,8 +130,19 @@ class ConceptLinker:
             hit = self._noun_without_wordnet(words[-1])
             if hit:
                 return [hit]
-        if self.matcher is None:
-            return []
+        found = self._noun_through_wordnet(noun) if self.matcher is not None else []
+        return found or self._noun_through_synonyms(noun)
+
+    def _noun_through_synonyms(self, noun: str) -> list[str]:
+        """The shipped synonym table, for the noun and then its last word: first class in the vocabulary."""
+        words = noun.split()
+        for form in dict.fromkeys([*self._noun_forms(noun), *self._noun_forms(words[-1])]):
+            hits = [name for name in self.synonyms.get(form, ()) if name in self.noun_index]
+            if hits:
+                return hits[:1]
+        return []
+
+    def _noun_through_wordnet(self, noun: str) -> list[str]:
         scored = []
         for order, name in enumerate(self.objects):
             relation = self.matcher.relation(noun, name)
@@ -136,6 +164,8 @@ class ConceptLinker:
 
     def _noun_forms(self, noun: str) -> list[str]:
         forms = [noun, self.lemmatizer.noun(noun)]
+        if noun.endswith("men") and len(noun) > 5:
+            forms.append(noun[:-3] + "man")  # "gentlemen" even where the lexicon lacks "gentleman"
         if noun.endswith("s") and len(noun) > 3:
             forms.append(noun[:-1])  # plural-only nouns whose vocabulary entry is singular: "jeans" -> "jean"
         return list(dict.fromkeys(forms))
@@ -174,11 +204,11 @@ class ConceptLinker:
                 return [target]
             if form in self.predicate_index:
                 return [form]
-            target = self.aliases.get(form)
-            if target in self.predicate_index:
-                return [target]
-            if form in self._predicate_lemmas:
+            if form in self._predicate_lemmas:  # the same predicate inflected: before any alias
                 return list(self._predicate_lemmas[form])
+            for target in self.aliases.get(form, ()):
+                if target in self.predicate_index:
+                    return [target]
         if not allow_parts:
             return []
         words = lemma.split()

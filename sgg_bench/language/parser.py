@@ -23,6 +23,9 @@ from sgg_bench.language.tokenizer import tokenize
 
 LOGGER = logging.getLogger(__name__)
 BACKENDS = ("rules", "spacy", "auto")
+# "a picture of a cat on a bed": a PP after the object of these describes the object (the cat)
+DEPICTIONS = frozenset({"picture", "photo", "photograph", "image", "painting", "drawing", "poster", "view",
+                        "reflection", "shot", "snapshot", "portrait"})
 
 
 class RulesParser:
@@ -36,6 +39,7 @@ class RulesParser:
         self.lemmatizer = Lemmatizer(lexicon=self.lexicon)
         self.tagger = Tagger(lexicon=self.lexicon, lemmatizer=self.lemmatizer, partitives=partitives)
         self.scene_nouns = load_word_list("scene_nouns.txt")
+        self.person_nouns = load_word_list("person_nouns.txt")
         self.options = RelationOptions(verb_prep=verb_prep, copula=copula, sng_compat=sng_compat,
                                        phrasal_verbs=load_word_list("phrasal_verbs.txt"))
         self._cached = functools.lru_cache(maxsize=cache_size)(self._parse_uncached)
@@ -52,14 +56,23 @@ class RulesParser:
         return {"entities": [dict(e, modifiers=[dict(m) for m in e["modifiers"]]) for e in graph["entities"]],
                 "relations": [dict(r) for r in graph["relations"]]}
 
+    def triplets(self, caption: str) -> list[tuple[str, str, str]]:
+        """``graph_triplets(parse(caption))`` without copying the graph (bulk parsing)."""
+        if not isinstance(caption, str):
+            raise TypeError(f"caption must be a str, got {type(caption).__name__}")
+        return graph_triplets(self._cached(caption))
+
     def tag(self, caption: str) -> list[tuple[str, str]]:
         """(token, tag) pairs; for debugging and tests."""
         return [(t.text, t.tag) for t in self.tagger.tag(tokenize(caption))]
 
     def _parse_uncached(self, caption: str) -> dict:
         tokens = self.tagger.tag(tokenize(caption))
-        entities, items = chunk(tokens, lemmatizer=self.lemmatizer, scene_nouns=self.scene_nouns)
-        relations = RelationWalker(items, options=self.options).run()
+        entities, items = chunk(tokens, lemmatizer=self.lemmatizer, scene_nouns=self.scene_nouns,
+                                person_nouns=self.person_nouns)
+        places = frozenset(index for index, entity in enumerate(entities) if entity.type == "scene")
+        depictions = frozenset(index for index, entity in enumerate(entities) if entity.lemma_head in DEPICTIONS)
+        relations = RelationWalker(items, options=self.options, places=places, depictions=depictions).run()
         return {"entities": [e.as_dict() for e in entities], "relations": relations}
 
 

@@ -5,7 +5,9 @@ Rules, in the order the walker applies them:
   R2  NP [AUX] VERB [ADV] PREP NP      -> (subject, "verb prep", object); NP PREP NP -> (NP, prep, NP);
       NP AUX(be) PREP NP               -> (subject, prep, object)
   R3  a later PP attaches to the clause subject when the clause has a verb, else to the nearest NP;
-      "of" always attaches to the nearest NP, and the object of "of" is skipped as an attachment point
+      "of" always attaches to the nearest NP, and the object of "of" is skipped as an attachment point;
+      after "in"/"at" + a place ("grazing in a field behind a fence") it attaches to the place, and
+      the object of "a picture of" (depiction nouns) stays an attachment point ("a photo of a cat on a bed")
   R4  NP [AUX] VERB-ed by NP           -> (agent, verb, NP); PPs right after the agent attach to it
   R5  NP AUX(be) NP                    -> (subject, "be", NP), only with ``copula=True``
   R6  NP and NP                        -> cross product; a shared subject carries to a second verb;
@@ -51,14 +53,18 @@ class _PendingPrep:
     relations: list[tuple[str, str, str | None]]  # (surface, lemma, verb lemma kept aside)
     reverse: bool = False   # passive agent: the coming NP is the subject
     is_of: bool = False
+    prep: str = ""
 
 
 class RelationWalker:
     """Walks the items of one caption and collects relation dicts (sng schema)."""
 
-    def __init__(self, items: list[Item], *, options: RelationOptions):
+    def __init__(self, items: list[Item], *, options: RelationOptions, places: frozenset[int] = frozenset(),
+                 depictions: frozenset[int] = frozenset()):
         self.items = self._group(items)
         self.options = options
+        self.places = places  # entity indices of place nouns (type "scene")
+        self.depictions = depictions  # entity indices of "picture", "photo", ...: "of" shows what they show
         self.relations: list[dict] = []
         self._seen: set[tuple[int, int, str]] = set()
 
@@ -129,6 +135,7 @@ class RelationWalker:
         subject: Group | None = None
         last_group: Group | None = None      # nearest attachment point (skips "of" objects)
         agent: Group | None = None
+        place: Group | None = None           # object of "in"/"at" + a place noun, R3's exception
         verb: _Verb | None = None
         pending: _PendingPrep | None = None
         copula = False
@@ -152,9 +159,10 @@ class RelationWalker:
                     if pending.reverse:
                         agent = group
                         last_group = group
-                    elif not pending.is_of:
+                    elif not pending.is_of or all(e in self.depictions for e in pending.attach or [None]):
                         last_group = group
                         agent = None
+                    place = group if pending.prep in ("in", "at") and all(e in self.places for e in group) else None
                     pending = None
                 elif verb is not None and verb.open:
                     for surface, lemma in zip(verb.surfaces, verb.lemmas):
@@ -224,10 +232,10 @@ class RelationWalker:
                     verb.open = False
                 elif verb is not None and verb.open and prev_kind in ("VERB", "PART"):
                     relations = [self._verb_prep(s, l, prep) for s, l in zip(verb.surfaces, verb.lemmas)]
-                    pending = _PendingPrep(attach=verb.subject, relations=relations)
+                    pending = _PendingPrep(attach=verb.subject, relations=relations, prep=prep)
                     verb.open = False
                 elif copula:
-                    pending = _PendingPrep(attach=rel_subject or subject, relations=[(prep, prep, None)])
+                    pending = _PendingPrep(attach=rel_subject or subject, relations=[(prep, prep, None)], prep=prep)
                     copula = False
                     existential = False
                 else:
@@ -235,13 +243,15 @@ class RelationWalker:
                         attach = last_group
                     elif agent is not None and last_group is agent:
                         attach = agent
+                    elif place is not None and last_group is place and prev_kind == "NPG":
+                        attach = place
                     elif verb is not None and verb.subject:
                         attach = verb.subject
                     else:
                         attach = last_group
                     if prev_kind not in ("NPG", "PRON", "ADV", "PUNCT", "VERB", "PART"):
                         attach = None if prev_kind == "START" else attach
-                    pending = _PendingPrep(attach=attach, relations=[(prep, prep, None)], is_of=prep == "of")
+                    pending = _PendingPrep(attach=attach, relations=[(prep, prep, None)], is_of=prep == "of", prep=prep)
                     if verb is not None:
                         verb.open = False
             elif kind == "REL":

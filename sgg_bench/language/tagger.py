@@ -13,14 +13,17 @@ from dataclasses import dataclass
 
 from sgg_bench.language import lexicon as lx
 from sgg_bench.language.lemmatizer import Lemmatizer
+from sgg_bench.language.main_verb import could_end_noun_phrase, is_plural_subject, modified_subject
 from sgg_bench.language.spelling import SpellingCorrector
 
 OBJECT_STARTERS = frozenset({"DET", "POSS", "NUM", "QUANT"})
 NP_INTERNAL = frozenset({"DET", "POSS", "NUM", "QUANT", "ADJ"})
+PLURAL_OPENERS = frozenset("two three four five six seven eight nine ten twelve twenty several many few these those "
+                           "both various multiple numerous".split())
 _PUNCT = set(".,;:!?\"()[]{}-/'")
 
 
-@dataclass
+@dataclass(slots=True)
 class Token:
     text: str
     tag: str
@@ -59,6 +62,11 @@ _MULTIWORD_PREPS = _phrase_table(lx.MULTIWORD_PREPOSITIONS)
 _FRAMING = _phrase_table(lx.FRAMING_PHRASES)
 _RECIPROCALS = _phrase_table(lx.RECIPROCALS)
 _ADVERBIALS = _phrase_table(lx.ADVERBIAL_PHRASES)
+# Closed-class words whose tag depends on the next or previous word (see _closed_class_rules).
+_CONTEXT_WORDS = frozenset({"'s", "that", "which", "who", "there", "her", "to", "one"}) | lx.HAVE_FORMS
+# Words that can open a merged phrase (any table above, or a partitive "a herd of", "dozens of").
+_PHRASE_STARTS = frozenset(_MULTIWORD_PREPS) | frozenset(_FRAMING) | frozenset(_RECIPROCALS) | frozenset(_ADVERBIALS) \
+    | lx.PARTITIVE_LEADERS | lx.NUMERALS | lx.PARTITIVE_NOUNS | lx.COUNTED_QUANTITIES
 
 
 class Tagger:
@@ -68,6 +76,9 @@ class Tagger:
         self.lexicon = lexicon
         self.lemmatizer = lemmatizer
         self.partitives = partitives
+        self.person_nouns = lx.load_word_list("person_nouns.txt")
+        self._closed_fixed = self._fixed_closed_tags()
+        self._closed_words = frozenset(self._closed_fixed) | _CONTEXT_WORDS
         self.spelling = SpellingCorrector(lexicon=lexicon, lemmatizer=lemmatizer)
         self.word_info = functools.lru_cache(maxsize=65536)(self._word_info)
 
@@ -125,6 +136,10 @@ class Tagger:
         n = len(words)
         while i < n:
             word = words[i]
+            if word not in _PHRASE_STARTS:  # most words start no phrase: skip the table look-ups
+                tokens.append(Token(word, "", i, i + 1))
+                i += 1
+                continue
             merged = None
             for table, tag in ((_FRAMING, "QUANT"), (_RECIPROCALS, "PRON"), (_MULTIWORD_PREPS, "PREP")):
                 for phrase in table.get(word, ()):
@@ -158,6 +173,9 @@ class Tagger:
     def _partitive_at(words: list[str], i: int):
         """("QUANT", length) for "[a|two|...] herd of" followed by a word, else None."""
         start = i
+        if words[i] in lx.COUNTED_QUANTITIES and i + 2 < len(words) and words[i + 1] == "of" \
+                and words[i + 2] not in _PUNCT:
+            return ("QUANT", 2)  # "dozens of birds"
         if words[i] in lx.PARTITIVE_LEADERS or words[i] in lx.NUMERALS:
             i += 1
         if i + 2 < len(words) and words[i] in lx.PARTITIVE_NOUNS and words[i + 1] == "of" \
@@ -166,6 +184,21 @@ class Tagger:
         return None
 
     def _closed_class(self, tokens: list[Token], i: int) -> tuple[str, str]:
+        word = tokens[i].text
+        fixed = self._closed_fixed.get(word)
+        if fixed is not None:
+            return fixed
+        if word not in _CONTEXT_WORDS and word.isalpha():
+            return self._closed_class_rules(tokens, i) if word in self._closed_words else ("", "")
+        return self._closed_class_rules(tokens, i)
+
+    def _fixed_closed_tags(self) -> dict[str, tuple[str, str]]:
+        """Tags of closed-class words whose reading does not depend on the neighbours (computed once)."""
+        words = lx.AUXILIARIES | lx.NEGATIONS | lx.DETERMINERS | lx.NUMERALS | lx.POSSESSIVES | lx.PRONOUNS \
+            | lx.CONJUNCTIONS | lx.PREPOSITIONS | lx.ADVERBS
+        return {word: self._closed_class_rules([Token(word, "", 0, 1)], 0) for word in words - _CONTEXT_WORDS}
+
+    def _closed_class_rules(self, tokens: list[Token], i: int) -> tuple[str, str]:
         word = tokens[i].text
         nxt = tokens[i + 1].text if i + 1 < len(tokens) else ""
         prev = tokens[i - 1] if i > 0 else None
@@ -238,6 +271,9 @@ class Tagger:
         inside_np = prev_tag in NP_INTERNAL
         # Participles and gerunds.
         if info.verb and info.form in ("ing", "ed"):
+            if word in lx.ING_NOUNS and prev_tag == "NOUN" and prev.text not in self.person_nouns \
+                    and (nxt is None or nxt.tag not in OBJECT_STARTERS | {"PRON"}):
+                return "NOUN", ""  # "a brick building near a tree" (but "a man painting ...")
             if info.form == "ing" and info.noun and next_is_noun and (
                     prev_tag == "VERB" or inside_np and (not info.adj or self._lexical_compound(tokens, i))):
                 return "NOUN", ""  # "a fishing pole", "a living room", "holding fishing poles"
@@ -332,13 +368,21 @@ class Tagger:
         """Read an N/V-ambiguous word right after a noun as the clause's finite verb?
 
         Needs no verb yet in the clause, number agreement ("a man sits" / "dogs play") and an
-        object or prepositional phrase (or the end) after it.
+        object or prepositional phrase (or the end) after it. After a participle phrase or a
+        relative clause ("a girl wearing a hat holds ...") it must agree with the modified subject.
         """
-        if not self._clause_has_no_verb(tokens, i):
-            return False
-        prev = tokens[i - 1]
-        prev_info = self.word_info((prev.norm or prev.text).split()[-1])
-        prev_plural = prev_info.plural or prev.text in ("people", "sheep", "cattle", "fish", "deer")
+        if self._clause_has_no_verb(tokens, i):
+            prev = tokens[i - 1]
+            prev_info = self.word_info((prev.norm or prev.text).split()[-1])
+            prev_plural = prev_info.plural or prev.text in ("people", "sheep", "cattle", "fish", "deer")
+            if not prev_plural and i >= 2 and tokens[i - 2].text in PLURAL_OPENERS:
+                return False  # "two park benches": a singular noun after "two" is a modifier
+        else:
+            found = modified_subject(tokens, i)
+            if found is None or not could_end_noun_phrase(tokens, i, info.form, self.word_info) \
+                    and info.verb_weight <= info.noun_weight:
+                return False  # "playing a video game together": more likely a compound noun
+            prev_plural = is_plural_subject(*found, self.word_info)
         if info.form == "s" and prev_plural:
             return False
         if info.form == "base" and not prev_plural:

@@ -112,3 +112,81 @@ def test_spacy_backend_without_spacy_is_a_clear_error(tmp_path, capsys, monkeypa
     assert code == 2 and "--backend spacy" in capsys.readouterr().err
     code, out = _run(tmp_path, _write(tmp_path, GOOD), "--backend", "auto")
     assert code == 0 and json.loads(out.read_text())["backend"] == "RulesParser"
+
+
+def test_non_utf8_file_is_one_clear_error(tmp_path, capsys):
+    source = tmp_path / "latin1.json"
+    source.write_bytes('{"annotations": [{"image_id": 1, "caption": "a caf\xe9 table"}]}'.encode("latin-1"))
+    code, out = _run(tmp_path, source)
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert err.count("\n") == 1 and str(source) in err
+    assert "byte 50: expected UTF-8 text" in err and "0xe9" in err
+
+
+def test_utf8_with_byte_order_mark_is_read(tmp_path):
+    source = tmp_path / "bom.json"
+    source.write_bytes(b"\xef\xbb\xbf" + json.dumps(GOOD).encode("utf-8"))
+    code, out = _run(tmp_path, source)
+    assert code == 0 and json.loads(out.read_text())["counts"]["captions_parsed"] == 3
+
+
+def test_deeply_nested_json_is_one_clear_error(tmp_path, capsys):
+    source = _write(tmp_path, '{"annotations": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    code, out = _run(tmp_path, source)
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists() and err.count("\n") == 1
+    assert str(source) in err and "top level: expected JSON nested at most" in err
+
+
+def test_nested_value_where_a_caption_belongs_is_described_not_printed(tmp_path, capsys):
+    nested = json.loads("[" * 300 + "]" * 300)
+    code, out = _run(tmp_path, _write(tmp_path, {"annotations": [{"image_id": 1, "caption": nested}]}))
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "annotations[0].caption: expected a string, found list of 1 items" in err
+    code, out = _run(tmp_path, _write(tmp_path, {"annotations": [{"image_id": {"a": nested}, "caption": "a"}]}))
+    assert code == 2 and "annotations[0].image_id: expected an integer or string image id, found dict of 1 items" \
+        in capsys.readouterr().err
+
+
+def test_huge_and_empty_captions_are_skipped_and_counted_in_the_summary(tmp_path, capsys):
+    data = {"annotations": [{"image_id": 1, "caption": "a dog on a sofa " * 6_400},  # 102,400 characters
+                            {"image_id": 1, "caption": ""}, {"image_id": 2, "caption": "   "},
+                            {"image_id": 2, "caption": "A cat on a bed."}]}
+    code, out = _run(tmp_path, _write(tmp_path, data))
+    captured = capsys.readouterr()
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["counts"]["captions_skipped"] == 3 and result["counts"]["captions_parsed"] == 1
+    assert result["skipped"][0]["reason"] == "caption longer than 1000 characters (102400)"
+    assert "1 parsed, 3 skipped (2 empty caption, 1 caption longer than 1000 characters)" in captured.out
+    # with a limit above its length the 100 KB caption is parsed like any other
+    code, out = _run(tmp_path, _write(tmp_path, data), "--max-length", "200000")
+    result = json.loads(out.read_text())
+    assert code == 0 and ["dog", "on", "sofa"] in result["images"][0]["triplets"]
+
+
+def test_parallel_workers_give_the_same_result(tmp_path):
+    captions = [f"A man riding horse number {k} on a beach." if k % 3 else "A dog sits next to a sofa."
+                for k in range(1_200)]
+    data = {"annotations": [{"image_id": k % 50, "caption": c} for k, c in enumerate(captions)]}
+    source = _write(tmp_path, data)
+    one = _run(tmp_path / "one", source, "--workers", "1")
+    two = _run(tmp_path / "two", source, "--workers", "2")
+    assert one[0] == two[0] == 0
+    assert json.loads(one[1].read_text())["images"] == json.loads(two[1].read_text())["images"]
+    code, _ = _run(tmp_path, source, "--workers", "0")
+    assert code == 2
+
+
+def test_command_imports_neither_torch_nor_nltk(tmp_path):
+    """Start-up cost: the captions command must not pull in torch (other commands) or nltk's WordNet reader."""
+    import subprocess
+    import sys
+    source = _write(tmp_path, GOOD)
+    code = ("import sys; from sgg_bench.cli import main; "
+            f"rc = main(['captions', 'parse', {str(source)!r}, '--out', {str(tmp_path / 'o.json')!r}, '--quiet']); "
+            "print(rc, sorted(m for m in ('torch', 'nltk') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "0 []"

@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from sgg_bench.language import linking
-from sgg_bench.language.linking import ConceptLinker, link_detector_classes, load_predicate_aliases
+from sgg_bench.language.linking import ConceptLinker, link_detector_classes, load_noun_synonyms, load_predicate_aliases
 from sgg_bench.language.vocabularies import builtin_vg150
 from sgg_bench.language.wordnet_match import WordNetMatcher, wordnet_installed
 from sgg_bench.structures import DatasetVocabulary
@@ -45,7 +45,8 @@ def test_nouns_without_wordnet_rules(any_linker, noun, target):
 ])
 def test_nouns_through_wordnet(with_wordnet, without_wordnet, noun, target):
     assert with_wordnet.link_noun(noun)[0] == target
-    assert without_wordnet.link_noun(noun) == []
+    # without WordNet only the shipped synonym table can help
+    assert without_wordnet.link_noun(noun) == ([target] if noun in load_noun_synonyms() else [])
 
 
 def test_wordnet_keeps_all_hypernym_hits_most_specific_first(with_wordnet):
@@ -90,8 +91,9 @@ def test_missing_wordnet_is_logged_once(monkeypatch, caplog):
 
 def test_alias_table_has_unique_aliases():
     table = load_predicate_aliases()
-    assert table["next to"] == "near" and table["beneath"] == "under"
-    assert all(alias != canonical for alias, canonical in table.items())
+    assert table["next to"] == ["near"] and table["beneath"] == ["under"]
+    assert table["belong to"] == ["belonging to", "of"]  # first one the vocabulary has is used
+    assert all(alias not in canonicals for alias, canonicals in table.items())
 
 
 def test_other_vocabulary_uses_lemma_equality():
@@ -116,3 +118,25 @@ def test_detector_classes_either_direction_with_wordnet():
     assert mapping[0] == [0, 1]          # vehicle is a hypernym of car and bike
     assert mapping[1] == [2, 3]          # man is a hyponym of person, equal to man
     assert mapping[2] == []              # glasses != glass
+
+
+def test_synthetic_vocabulary_words_link(any_linker):
+    """The synthetic captions' synonyms reach the synthetic classes (a VG150 subset), with or without WordNet."""
+    names = ["__background__", "car", "woman", "man", "dog", "cup", "hat", "wheel", "pole", "table", "chair"]
+    vocab = DatasetVocabulary(object_classes=names, predicate_classes=["__background__", "above", "has", "of",
+                                                                        "looking at", "sitting on"])
+    linker = ConceptLinker(vocabulary=vocab, use_wordnet=any_linker.uses_wordnet)
+    for noun, target in (("vehicle", "car"), ("automobile", "car"), ("lady", "woman"), ("ladies", "woman"),
+                         ("gentlemen", "man"), ("pup", "dog"), ("mug", "cup"), ("cap", "hat"), ("tire", "wheel"),
+                         ("lamp post", "pole"), ("desk", "table"), ("seat", "chair")):
+        assert linker.link_noun(noun)[:1] == [target], noun
+    for predicate, target in (("over", "above"), ("with", "has"), ("belong to", "of"), ("watch", "looking at"),
+                              ("seat on", "sitting on")):
+        assert linker.link_predicate(predicate) == [target], predicate
+    assert linker.link_noun("person") == [] and linker.link_noun("sky") == []
+
+
+def test_inflected_vocabulary_predicate_wins_over_an_alias(with_wordnet):
+    # VG150 has "watching": the verb lemma matches it before the alias table's "looking at"
+    assert with_wordnet.link_predicate("watch") == ["watching"]
+    assert with_wordnet.link_predicate("lie on") == ["lying on"]

@@ -137,3 +137,56 @@ def test_typo_is_fixed_in_lemma_but_not_in_span(rules_parser):
         pytest.skip("spelling correction needs the WordNet index")
     graph = rules_parser.parse("a dog chasing a bannana")
     assert graph["entities"][1]["head"] == "bannana" and graph["entities"][1]["lemma_head"] == "banana"
+
+
+@pytest.mark.parametrize("caption, expected", [
+    # a finite verb after a participle phrase's object is the main verb, not a compound noun
+    ("A boy wearing a green cap throws a ball.", [("boy", "wear", "cap"), ("boy", "throw", "ball")]),
+    ("Two women holding bags wait at a corner.", [("woman", "hold", "bag"), ("woman", "wait at", "corner")]),
+    # ... also after a relative clause, which must not swallow it
+    ("The girl who is holding a balloon sits on a step.", [("girl", "hold", "balloon"), ("girl", "sit on", "step")]),
+    # without a modifier phrase the old reading stays: "bus stop" is a compound
+    ("A man is waiting at a bus stop.", [("man", "wait at", "bus stop")]),
+    # a compound noun after the participle's object stays a compound when the noun reading wins
+    ("Two boys playing a board game together.", [("boy", "play", "board game")]),
+    ("People watching a football game at a stadium.", [("people", "watch", "football game"), ("people", "at", "stadium")]),
+    ("A man surfing ocean waves at sunset.", [("man", "surf", "ocean wave"), ("man", "at", "sunset")]),
+    # ... but "a bike waves" cannot be one noun phrase ("a" wants a singular head)
+    ("A woman riding a scooter waves at a friend.", [("woman", "ride", "scooter"), ("woman", "wave at", "friend")]),
+])
+def test_main_verb_after_a_modifier_phrase(parser, caption, expected):
+    assert graph_triplets(parser.parse(caption)) == expected
+
+
+def test_pp_after_in_a_place_describes_the_place(parser):
+    assert graph_triplets(parser.parse("Goats resting in a meadow near a stream.")) == [
+        ("goat", "rest in", "meadow"), ("meadow", "near", "stream")]
+    # not a place (or not "in"/"at"): the PP still describes the subject
+    assert graph_triplets(parser.parse("A duck swimming on a pond under a tree.")) == [
+        ("duck", "swim on", "pond"), ("duck", "under", "tree")]
+
+
+def test_person_compound_keeps_the_person_as_head(parser):
+    graph = parser.parse("A hockey player holding a stick.")
+    player = graph["entities"][0]
+    assert (player["head"], player["lemma_head"]) == ("player", "player")
+    assert {"dep": "compound", "span": "hockey", "lemma_span": "hockey"} in player["modifiers"]
+    assert graph_triplets(parser.parse("A hockey stick on the ice.")) == [("hockey stick", "on", "ice")]
+
+
+def test_depiction_object_and_counted_partitive(parser):
+    assert graph_triplets(parser.parse("A photo of a dog on a sofa.")) == [("photo", "of", "dog"), ("dog", "on", "sofa")]
+    assert graph_triplets(parser.parse("A jug of milk on a sofa.")) == [("jug", "of", "milk"), ("jug", "on", "sofa")]
+    assert graph_triplets(parser.parse("Hundreds of ducks on a lake.")) == [("duck", "on", "lake")]
+
+
+def test_ing_noun_after_a_noun_and_in_back_of(parser):
+    assert graph_triplets(parser.parse("A stone building beside a road.")) == [("stone building", "beside", "road")]
+    assert graph_triplets(parser.parse("A woman building a sandcastle.")) == [("woman", "build", "sandcastle")]
+    assert graph_triplets(parser.parse("A cat in back of a sofa.")) == [("cat", "in back of", "sofa")]
+
+
+def test_one_syllable_stems_restore_the_e(parser):
+    lemma = parser.lemmatizer.verb
+    assert [lemma(w) for w in ("staring", "hoped", "taping", "starring", "hopped", "visiting", "opening")] == [
+        "stare", "hope", "tape", "star", "hop", "visit", "open"]

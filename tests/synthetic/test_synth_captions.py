@@ -44,3 +44,4 @@ def test_captions_vary_and_leave_the_vocabulary(tiny_scenes):
 def test_plurals():
     assert _plural("man") == "men" and _plural("bench") == "benches" and _plural("slice of pizza") == "slices of pizza"
     assert _plural("dog") == "dogs" and _plural("park bench") == "park benches"
+    assert _plural("lady") == "ladies" and _plural("gentleman") == "gentlemen" and _plural("guy") == "guys"

@@ -62,6 +62,10 @@ def _plural(noun: str) -> str:
     tail = noun[: len(noun) - len(head)]
     if head in PLURALS:
         return tail + PLURALS[head]
+    if head.endswith("man"):
+        return noun[:-3] + "men"  # gentleman -> gentlemen
+    if head.endswith("y") and head[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return noun[:-1] + "ies"  # lady -> ladies
     return noun + ("es" if noun.endswith(("s", "sh", "ch", "x")) else "s")
 
 

@@ -175,6 +175,8 @@ def _image_data_columns(entries: list) -> tuple[np.ndarray, ...] | None:
         return None
     keep = ~np.isin(ids, np.asarray(sorted(VG_CORRUPTED_IMAGE_IDS), dtype=np.int64))
     rows = np.flatnonzero(keep).astype(np.int64)
+    if len(np.unique(ids[rows])) != len(rows):
+        return None                     # a repeated id: the loop names both rows
     return ids[rows], widths[rows], heights[rows], rows
 
 

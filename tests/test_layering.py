@@ -36,3 +36,8 @@ def test_packages_import_downward_only(package):
             if parts[0] == "sgg_bench" and len(parts) > 1 and parts[1] in FORBIDDEN[package]:
                 offenders.append(f"{path.relative_to(PACKAGE)} imports {module}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("head_file", sorted((PACKAGE / "modeling" / "heads").glob("[!_]*.py")), ids=lambda p: p.stem)
+def test_a_head_imports_blocks_never_another_head(head_file):
+    assert not any(module.startswith("sgg_bench.modeling.heads") for module in imported_modules(head_file))

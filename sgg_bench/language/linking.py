@@ -1,4 +1,4 @@
-"""Concept linking: caption nouns and predicates -> a dataset vocabulary (LANGUAGE.md §3).
+"""Concept linking: caption nouns and predicates -> a dataset vocabulary (docs/LANGUAGE.md).
 
 Nouns, first rule that fires: manual dictionary; exact match (also after lemmatization and
 plural stripping: "jeans" -> "jean"); the last word of a multiword noun; WordNet (same synset,

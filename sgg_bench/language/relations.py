@@ -1,4 +1,4 @@
-"""Relation rules over the chunk sequence (LANGUAGE.md §2.5 step 4).
+"""Relation rules over the chunk sequence (docs/LANGUAGE.md).
 
 Rules, in the order the walker applies them:
   R1  NP [AUX] VERB NP                 -> (subject, verb, object)

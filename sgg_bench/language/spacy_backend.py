@@ -1,7 +1,7 @@
 """Optional spaCy backend: SceneGraphParser-style rules over a dependency parse.
 
 The rules are a reimplementation (not a copy) of those of vacancy/SceneGraphParser (MIT licence,
-credit to its authors), as summarised in LANGUAGE.md §2.3. spaCy is imported lazily and is not a
+credit to its authors), as summarised in docs/LANGUAGE.md. spaCy is imported lazily and is not a
 dependency: ``SpacyParser.from_environment()`` raises ``SpacyUnavailable`` when spaCy or the model
 named by ``SGG_SPACY_MODEL`` (default ``en_core_web_sm``) cannot be loaded.
 

@@ -3,7 +3,7 @@
 nltk's corpus reader takes 3-10 s to start (it maps every sense key). The parser and the linker
 need far less: per part of speech the lemmas with their sense counts and the exception lists
 (tagger, lemmatizer), and for nouns the most frequent synset, its lemma names and hypernyms
-(concept linking, LANGUAGE.md §5). ``load_wordnet_index(folder)`` reads ``index.*`` and ``*.exc``
+(concept linking, docs/LANGUAGE.md). ``load_wordnet_index(folder)`` reads ``index.*`` and ``*.exc``
 once, keeps them as sorted lemma lists with count arrays, and caches that in one file in the user
 cache folder (``SGG_BENCH_CACHE``, else ``$XDG_CACHE_HOME/sgg-bench``, else ``~/.cache/sgg-bench``):
 a JSON header line (format, the source files' sizes and modification times, section lengths and

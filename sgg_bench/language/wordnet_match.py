@@ -1,4 +1,4 @@
-"""WordNet noun matching for concept linking (LANGUAGE.md §5; the SGNLS primitive).
+"""WordNet noun matching for concept linking (docs/LANGUAGE.md; the SGNLS primitive).
 
 ``syn(w)`` is the most frequent noun synset of ``morphy(w)``; a multiword name uses its last
 word. ``WordNetMatcher.relation(a, b)`` says how ``a`` relates to ``b``: "same" (same synset),

@@ -19,9 +19,11 @@ def test_shipped_reference_records_are_valid_and_tracked_apart_from_results():
     loaded = load_records(None, REPO / "leaderboard" / "reference")
     assert loaded.problems == [] and loaded.duplicates == []
     assert len(loaded.entries) == 12 and all(e.origin == "reference" for e in loaded.entries)
-    # The two variants name their setting, so they are never averaged with the default configs.
+    # Variants name their setting, so they are never averaged with the default configs: IMP with
+    # the frequency bias (the default is KT's bias-free IMP) and the short Motifs schedule.
     settings = {e.record["run_id"]: e.record.get("setting", "") for e in loaded.entries}
-    assert settings["synth-imp-predcls-nobias"] == "bias=off"
+    assert settings["synth-imp-predcls-nobias"] == ""
+    assert {settings[f"synth-imp-{mode}"] for mode in ("predcls", "sgcls", "sgdet")} == {"bias"}
     assert settings["synth-motifs-predcls-short"] == "max_iter=1000"
     ignored = subprocess.run(["git", "check-ignore", "-q", "leaderboard/results/x.json"], cwd=REPO)
     tracked = subprocess.run(["git", "check-ignore", "-q", "leaderboard/reference/x.json"], cwd=REPO)

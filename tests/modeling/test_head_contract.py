@@ -193,20 +193,3 @@ def test_registry_metadata_and_docs_row(name):
     assert info["paper"] and info["reference"] and set(info["modes"]) <= set(MODES)
     models_doc = (Path(__file__).resolve().parents[2] / "docs" / "MODELS.md").read_text(encoding="utf-8")
     assert f"| `{name}` |" in models_doc
-
-
-@pytest.mark.parametrize("name", HEADS)
-def test_heads_import_blocks_never_other_heads(name):
-    import ast
-    from pathlib import Path
-
-    source = Path(__file__).resolve().parents[2] / "sgg_bench" / "modeling" / "heads" / f"{name}.py"
-    if not source.is_file():
-        pytest.skip("registered from outside the package")
-    imported = set()
-    for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module)
-        elif isinstance(node, ast.Import):
-            imported.update(alias.name for alias in node.names)
-    assert not any(module.startswith("sgg_bench.modeling.heads") for module in imported)

@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sgg-bench",
         description="Scene graph generation benchmark: data, training, exact evaluation, leaderboard.")
     parser.add_argument("--version", action="version", version=f"sgg-bench {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an internal error")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(f"sgg_bench.commands.{name}")
@@ -49,6 +50,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sgg-bench: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last line of defence: one line, the traceback only on request
+        if args.debug:
+            raise
+        where = f" (while reading {exc.filename})" if getattr(exc, "filename", None) else ""
+        print(f"sgg-bench {args.command}: internal error{where}: {type(exc).__name__}: "
+              f"{' '.join(str(exc).split())[:300]}; rerun with --debug for the traceback", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -26,3 +26,29 @@ def test_help_imports_no_torch(args):
     assert "usage:" in result.stdout
     heavy = result.stdout.strip().splitlines()[-1]
     assert heavy == "HEAVY:", f"{' '.join(args)} imported {heavy[6:]}"
+
+
+def test_an_unexpected_error_is_one_line_with_a_debug_hint(monkeypatch, capsys):
+    """The CLI's last line of defence: exit 1, one line naming the command and the hint; with
+    --debug the traceback is shown (the exception propagates)."""
+    from sgg_bench import cli
+
+    def broken(args):
+        raise OSError(5, "Input/output error", "leaderboard/results/x.json")
+
+    real_build = cli.build_parser
+
+    def build():
+        parser = real_build()
+        for action in parser._subparsers._group_actions:
+            action.choices["leaderboard"].set_defaults(func=broken)
+        return parser
+
+    monkeypatch.setattr(cli, "build_parser", build)
+    assert cli.main(["leaderboard"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("sgg-bench leaderboard: internal error (while reading leaderboard/results/x.json)")
+    assert "--debug" in err and "Traceback" not in err
+    with pytest.raises(OSError):
+        cli.main(["--debug", "leaderboard"])

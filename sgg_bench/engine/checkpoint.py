@@ -117,6 +117,23 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     return state
 
 
+def check_resumable(path: Path, state: dict, *, needs_optimizer: bool) -> None:
+    """A checkpoint to resume from must hold the iteration, every rank's RNG states and (when the
+    run trains) an optimizer state; anything else is a ``DataFormatError`` naming the entry."""
+    iteration = state.get("iteration")
+    if isinstance(iteration, bool) or not isinstance(iteration, int) or iteration < 0:
+        raise DataFormatError(path, "iteration", "the number of finished steps (an integer >= 0)", repr(iteration))
+    rng = state.get("rng")
+    if not isinstance(rng, list) or not rng or not all(isinstance(r, dict) for r in rng):
+        raise DataFormatError(path, "rng", "a list of per-rank random-generator states",
+                              "missing" if rng is None else type(rng).__name__)
+    optimizer = state.get("optimizer")
+    if needs_optimizer and (not isinstance(optimizer, dict) or "state" not in optimizer
+                            or "param_groups" not in optimizer):
+        raise DataFormatError(path, "optimizer", "an optimizer state dict (state, param_groups)",
+                              "missing" if optimizer is None else type(optimizer).__name__)
+
+
 def latest_checkpoint(directory: str | os.PathLike) -> Path | None:
     """The newest finished checkpoint in ``directory``: the highest ``model_<iter>.pth``
     (``model_final.pth`` ranks highest), else whatever ``last.pth`` holds. The file names

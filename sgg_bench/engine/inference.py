@@ -85,6 +85,16 @@ def _merge_shards(shards: list[Path], path: Path, *, dataset: Any, dataset_name:
         shard.unlink()
 
 
+def remove_stale_files(path: Path) -> list[Path]:
+    """Hidden files a killed earlier inference into ``path`` left behind: its temporary file
+    (``.<name>.*.tmp``) and rank shards (``.<stem>.rank<r><suffix>``). Returns what was removed."""
+    stale = list(path.parent.glob(f".{path.name}.*.tmp")) + list(path.parent.glob(f".{path.stem}.rank*{path.suffix}"))
+    for leftover in stale:
+        leftover.unlink(missing_ok=True)
+        logger.info("removed %s, left by an interrupted inference", leftover)
+    return stale
+
+
 def write_predictions(model: torch.nn.Module, dataset: Any, path: str | os.PathLike, *, dataset_name: str,
                       mode: str, batch_size: int = 8, progress: bool = True, cache_images: bool = False) -> dict:
     """Predict every image of ``dataset`` (an ``SGGDataset``) and write ``path`` in dataset order.
@@ -97,6 +107,9 @@ def write_predictions(model: torch.nn.Module, dataset: Any, path: str | os.PathL
     path = Path(path)
     model = unwrap(model)
     rank, world = dist_utils.get_rank(), dist_utils.get_world_size()
+    if rank == 0:
+        remove_stale_files(path)
+    dist_utils.barrier()
     was_training = model.training
     model.eval()
     started = time.perf_counter()

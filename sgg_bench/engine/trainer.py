@@ -245,21 +245,30 @@ class Trainer:
             logger.info("no checkpoint in %s; starting from iteration 0", self.checkpoint_dir)
             return False
         state = ckpt.load_checkpoint(path)
+        ckpt.check_resumable(path, state, needs_optimizer=self.optimizer is not None)
         try:
             ckpt.unwrap(self.model).load_state_dict(state["model"])
         except RuntimeError as exc:  # the config changed since the checkpoint was written
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise DataFormatError(path, "model", "weights of the model the current config builds",
                                   first_line) from None
-        if self.optimizer is not None and state.get("optimizer") is not None:
-            self.optimizer.load_state_dict(state["optimizer"])
+        if self.optimizer is not None:
+            try:
+                self.optimizer.load_state_dict(state["optimizer"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise DataFormatError(path, "optimizer", "the optimizer state of the model the current config "
+                                      "builds", " ".join(str(exc).split())[:200]) from None
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         if self.grad_scaler is not None and state.get("grad_scaler") is not None:
             self.grad_scaler.load_state_dict(state["grad_scaler"])
         self.iteration = int(state["iteration"])
         self.train_seconds = float((state.get("extra") or {}).get("train_seconds", 0.0))
-        ckpt.restore_rng(ckpt.rng_for_rank(state["rng"], self.rank))
+        try:
+            ckpt.restore_rng(ckpt.rng_for_rank(state["rng"], self.rank))
+        except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
+            raise DataFormatError(path, "rng", "the python / numpy / torch generator states this code saves",
+                                  f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
         if path.name == ckpt.FINAL_NAME and self.iteration < self.max_iter:
             # Training goes on past an earlier end (max_iter raised): the old final checkpoint
             # becomes an ordinary periodic one, so it never outranks the newer ones.

@@ -206,3 +206,26 @@ def test_trainer_logs_to_run_folder(tmp_path):
     build_trainer(run_dir=tmp_path / "r", data_dir=tmp_path / "data", max_iter=2, period=0).train()
     text = (tmp_path / "r" / "log.txt").read_text()
     assert "saved checkpoint" in text and "model_final.pth" in text
+
+
+@pytest.mark.parametrize("damage,field", [
+    (lambda s: s.pop("iteration"), "iteration"),
+    (lambda s: s.update(iteration="7"), "iteration"),
+    (lambda s: s.pop("rng"), "rng"),
+    (lambda s: s.update(rng=[{"python": [3]}]), "rng"),
+    (lambda s: s.pop("optimizer"), "optimizer"),
+    (lambda s: s.update(optimizer={"state": {}, "param_groups": []}), "optimizer"),
+])
+def test_a_checkpoint_missing_what_resume_needs_is_a_clean_error(tmp_path, damage, field):
+    from sgg_bench.errors import DataFormatError
+
+    build_trainer(run_dir=tmp_path / "run", data_dir=tmp_path / "data", max_iter=6, period=3).train()
+    final = tmp_path / "run" / "checkpoints" / "model_final.pth"
+    state = torch.load(final, weights_only=True)
+    damage(state)
+    torch.save(state, final)
+    again = build_trainer(run_dir=tmp_path / "run", data_dir=tmp_path / "data", max_iter=9, period=3)
+    with pytest.raises(DataFormatError) as caught:
+        again.train(resume=True)
+    message = str(caught.value)
+    assert "model_final.pth" in message and field in message and "\n" not in message

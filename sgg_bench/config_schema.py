@@ -111,7 +111,6 @@ SCHEMA: dict[str, Any] = {
     "dataset": {
         "name": Key("synth", _pattern(PLAIN_NAME, "a dataset name (configs/datasets/<name>.yaml)")),
         "root": Key("datasets/synth/vg", _str),
-        "format": Key("vg", _choice("vg", "openimages")),
         "num_val_im": Key(None, _int(0, nullable=True), "VG: val = first N train images; null = sgg-bench.json"),
         "num_im": Key(-1, _int(-1), "keep the first N images of a split (-1 = all)"),
         "filter_empty_rels": Key(True, _bool),

@@ -36,7 +36,7 @@ def main() -> None:
         rows.append(("sgg-bench " + " ".join(extra + ["--help"]), median_seconds(command, args.repeats)))
     torch_import = median_seconds([sys.executable, "-c", "import torch"], args.repeats)
     rows.append(("python -c 'import torch' (for scale)", torch_import))
-    print(f"| command | median s | ratio to `python -c pass` |\n|---|---|---|")
+    print("| command | median s | ratio to `python -c pass` |\n|---|---|---|")
     for name, seconds in rows:
         print(f"| `{name}` | {seconds:.3f} | {seconds / baseline:.1f}x |")
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sgg_bench.errors import DataFormatError
 from sgg_bench.utils.atomic import atomic_path
+
+if TYPE_CHECKING:  # annotations only: the command imports torch when it runs
+    import torch
 
 SOURCES = ("maskrcnn-benchmark",)
 
@@ -26,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=_run)
 
 
-def read_maskrcnn_benchmark(path: Path) -> dict[str, "torch.Tensor"]:
+def read_maskrcnn_benchmark(path: Path) -> dict[str, torch.Tensor]:
     """The tensor state dict of a maskrcnn-benchmark checkpoint: the ``model`` entry of a saved
     dict (optimizer, scheduler and iteration entries are ignored) or a bare state dict."""
     import torch

@@ -74,7 +74,7 @@ def load_published(path: str | os.PathLike = PUBLISHED_PATH) -> tuple[list[Repor
     if doc.get("format") != _FORMAT or doc.get("version") != 1:
         raise DataFormatError(path, "format/version", f"{_FORMAT!r} version 1",
                               f"{doc.get('format')!r} version {doc.get('version')!r}")
-    rows: list[BoardRow] = []
+    rows: list[ReportedRow] = []
     sources: list[dict[str, Any]] = []
     for b_index, block in enumerate(doc.get("blocks", [])):
         where = f"blocks[{b_index}]"

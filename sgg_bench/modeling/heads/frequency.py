@@ -6,7 +6,6 @@ the prior is a buffer and ``requires_training`` is False, so the engine skips tr
 """
 from __future__ import annotations
 
-import torch
 from torch import Tensor, nn
 
 from sgg_bench.modeling.blocks.frequency_bias import check_log_prior, pair_labels

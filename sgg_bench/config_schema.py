@@ -66,6 +66,14 @@ def _range_text(kind: str, minimum, maximum, nullable: bool, *, above=None) -> s
     return text + (" or null" if nullable else "")
 
 
+def _nullable_float(minimum: float):
+    inner = _float(minimum)
+
+    def check(value):
+        return None if value is None else (inner(value) and inner(value) + " or null")
+    return check
+
+
 def _bool(value):
     return None if isinstance(value, bool) else "true or false"
 
@@ -137,8 +145,16 @@ SCHEMA: dict[str, Any] = {
     "solver": {
         "optimizer": Key("sgd", _choice("sgd", "adamw")),
         "base_lr": Key(0.01, _float(above=0.0)),
+        "lr_scale_by_batch": Key(False, _bool, "learning rate = base_lr * ims_per_batch (KT's recipe)"),
         "momentum": Key(0.9, _float(0.0, 1.0)),
         "weight_decay": Key(0.0001, _float(0.0)),
+        "weight_decay_bias": Key(None, _nullable_float(0.0), "weight decay of parameters named *bias*; null = weight_decay"),
+        "schedule": Key("multistep", _choice("multistep", "plateau"),
+                        "multistep: decay at steps; plateau: decay when val metric stalls, stop at the last"),
+        "plateau_metric": Key("R@100", _str, "validation metric a plateau schedule watches"),
+        "plateau_patience": Key(2, _int(1), "validations without improvement before a decay"),
+        "plateau_threshold": Key(0.001, _float(0.0), "absolute improvement that counts"),
+        "plateau_max_decays": Key(3, _int(1), "training stops at this decay"),
         "max_iter": Key(1000, _int(0)),
         "warmup_iters": Key(50, _int(0)),
         "steps": Key([], _int_list(0)),

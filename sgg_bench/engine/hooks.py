@@ -150,10 +150,12 @@ class PeriodicValidation(Hook):
     """
 
     def __init__(self, *, period: int, evaluate: Callable[["Trainer"], dict],
-                 tensorboard: TensorBoardLogger | None = None):
+                 tensorboard: TensorBoardLogger | None = None,
+                 on_metrics: Callable[["Trainer", dict], None] | None = None):
         self.period = int(period)
         self.evaluate = evaluate
         self.tensorboard = tensorboard
+        self.on_metrics = on_metrics  # e.g. a plateau schedule's report; called on every rank
         self.history: list[dict] = []
 
     def after_step(self, trainer: "Trainer") -> None:
@@ -172,3 +174,6 @@ class PeriodicValidation(Hook):
                 handle.write(json.dumps(entry) + "\n")
             if self.tensorboard is not None:
                 self.tensorboard.add_metrics(metrics, trainer.iteration)
+        if self.on_metrics is not None:
+            # Rank 0 computed the metrics; every rank must take the same schedule decision.
+            self.on_metrics(trainer, dist_utils.all_gather_objects(metrics)[0])

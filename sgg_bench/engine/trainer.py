@@ -133,7 +133,7 @@ class Trainer:
             hook.before_train(self)
         try:
             self._clock = time.perf_counter()
-            while self.iteration < self.max_iter:
+            while self.iteration < self.max_iter and not self.schedule_finished:
                 for hook in self.hooks:
                     hook.before_step(self)
                 self.run_step()
@@ -148,6 +148,11 @@ class Trainer:
             for hook in self.hooks:
                 hook.after_train(self)
         return self.final_checkpoint
+
+    @property
+    def schedule_finished(self) -> bool:
+        """True once a validation-driven schedule has made its last decay: training stops there."""
+        return bool(getattr(self.scheduler, "finished", False))
 
     def _tick(self) -> None:
         """Add the wall time since the last tick to ``train_seconds`` (kept in checkpoints, so a

@@ -7,6 +7,7 @@ write the result record. ``sgg-bench train`` and ``sgg-bench eval --all`` both g
     provenance.py     git commit and software versions of a run
     evaluate.py       evaluator options from a config, evaluate one run folder -> record
     evaluate_all.py   ``eval --all``: every stale run folder
+    solver.py         optimizer + schedule of a config (KT's recipe options)
     relation.py       build + train a relation model
     detector.py       train + score a detector
     train.py          ``sgg-bench train`` end to end

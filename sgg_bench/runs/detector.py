@@ -56,8 +56,8 @@ def train_detector(cfg: Mapping[str, Any], run_dir: str | Path, *, resume: bool 
     from sgg_bench.engine import distributed as dist_utils
     from sgg_bench.engine.hooks import PeriodicValidation, ProgressLogger, TensorBoardLogger
     from sgg_bench.engine.loader import SceneGraphBatches
-    from sgg_bench.engine.schedule import WarmupMultiStepLR, build_optimizer
     from sgg_bench.engine.trainer import Trainer, seed_everything
+    from sgg_bench.runs.solver import build_solver
 
     run_dir = Path(run_dir)
     solver, seed = cfg["solver"], int(cfg["run"]["seed"])
@@ -72,10 +72,7 @@ def train_detector(cfg: Mapping[str, Any], run_dir: str | Path, *, resume: bool 
     batches = SceneGraphBatches(train_set, batch_size=int(solver["ims_per_batch"]), seed=seed, shuffle=True,
                                 training=True, rank=dist_utils.get_rank(), world_size=dist_utils.get_world_size(),
                                 cache_images=small)
-    optimizer = build_optimizer(module.parameters(), name=solver["optimizer"], base_lr=float(solver["base_lr"]),
-                                momentum=float(solver["momentum"]), weight_decay=float(solver["weight_decay"]))
-    scheduler = WarmupMultiStepLR(optimizer, milestones=list(solver["steps"]), gamma=float(solver["gamma"]),
-                                  warmup_iters=int(solver["warmup_iters"]))
+    optimizer, scheduler = build_solver(solver, module)
     log_period = int(solver["log_period"])
     hooks: list = [ProgressLogger(period=log_period)]
     board = TensorBoardLogger(log_dir=run_dir / "tensorboard", period=log_period)

@@ -84,8 +84,9 @@ def train_relation_model(cfg: Mapping[str, Any], run_dir: Path, *, resume: bool,
     Returns ``(model, final checkpoint path, train seconds)``."""
     from sgg_bench.engine.hooks import PeriodicValidation, ProgressLogger, TensorBoardLogger
     from sgg_bench.engine.loader import PrefetchingBatches, SceneGraphBatches
-    from sgg_bench.engine.schedule import WarmupMultiStepLR, build_optimizer
+    from sgg_bench.engine.schedule import WarmupPlateauLR
     from sgg_bench.engine.trainer import Trainer, seed_everything
+    from sgg_bench.runs.solver import build_solver
 
     solver, seed = cfg["solver"], int(cfg["run"]["seed"])
     train_set = open_split(cfg, "train")
@@ -97,10 +98,7 @@ def train_relation_model(cfg: Mapping[str, Any], run_dir: Path, *, resume: bool,
                           f"(num_im={cfg['dataset']['num_im']}, num_val_im={cfg['dataset']['num_val_im']})")
     optimizer = scheduler = None
     if max_iter > 0:
-        optimizer = build_optimizer(model.parameters(), name=solver["optimizer"], base_lr=float(solver["base_lr"]),
-                                    momentum=float(solver["momentum"]), weight_decay=float(solver["weight_decay"]))
-        scheduler = WarmupMultiStepLR(optimizer, milestones=list(solver["steps"]), gamma=float(solver["gamma"]),
-                                      warmup_iters=int(solver["warmup_iters"]))
+        optimizer, scheduler = build_solver(solver, model)
     batches = SceneGraphBatches(train_set, batch_size=int(solver["ims_per_batch"]), seed=seed,
                                 rank=dist_utils.get_rank(), world_size=dist_utils.get_world_size(),
                                 cache_images=len(train_set) <= SMALL_DATASET)
@@ -112,8 +110,12 @@ def train_relation_model(cfg: Mapping[str, Any], run_dir: Path, *, resume: bool,
         hooks.append(board)
     val_period = int(solver["val_period"])
     if max_iter > 0 and 0 < val_period < max_iter:
+        on_metrics = None
+        if isinstance(scheduler, WarmupPlateauLR):
+            metric = str(solver["plateau_metric"])
+            on_metrics = lambda trainer, metrics: scheduler.report(metrics.get(metric))  # noqa: E731
         hooks.append(PeriodicValidation(period=val_period, evaluate=_validation(cfg, model, run_dir),
-                                        tensorboard=board))
+                                        tensorboard=board, on_metrics=on_metrics))
     trainer = Trainer(dist_utils.wrap_model(model, device), optimizer, batches, max_iter=max_iter, run_dir=run_dir,
                       scheduler=scheduler, hooks=hooks, grad_clip=solver["grad_clip"], amp=bool(solver["amp"]),
                       checkpoint_period=int(solver["checkpoint_period"]), seed=seed, device=device,

@@ -64,6 +64,9 @@ def validate(request: TrainRequest):
                              overrides=request.overrides, output_root=request.output_root)
     if request.model == DETECTOR:
         validate_detector_config(cfg)
+        if cfg.solver.schedule != "multistep":
+            raise ConfigError(f"solver.schedule: detector training uses the multistep schedule, found "
+                              f"{cfg.solver.schedule!r} (set it in configs/models/detector.yaml)")
     else:
         validate_relation_config(cfg)
     if cfg.detector.weights and not Path(cfg.detector.weights).is_file():

@@ -51,6 +51,12 @@ def validate_relation_config(cfg: Mapping[str, Any]) -> None:
     if model["features"]["freeze"] and model["features"]["rect_masks"]:
         raise ConfigError("model.features.rect_masks: expected false when model.features.freeze is true "
                           "(the mask branch feeds the trainable union extractor)")
+    solver = cfg["solver"]
+    trains = int(solver["max_iter"]) > 0 and bool(getattr(RELATION_HEADS.get(head), "requires_training", True))
+    if trains and solver["schedule"] == "plateau" and not 0 < int(solver["val_period"]) < int(solver["max_iter"]):
+        raise ConfigError(f"solver.val_period: a plateau schedule decays on validations; expected a value in "
+                          f"1..{int(solver['max_iter']) - 1} (solver.max_iter {solver['max_iter']}), "
+                          f"found {solver['val_period']}")
     validate_detector_config(cfg)
 
 

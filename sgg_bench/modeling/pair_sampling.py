@@ -87,26 +87,3 @@ def match_boxes_to_gt(boxes: Tensor, gt_boxes: Tensor, *, iou_threshold: float =
     iou = box_iou(boxes.float(), gt_boxes.float())
     best_iou, best = iou.max(dim=1)
     return torch.where(best_iou >= iou_threshold, best, torch.full_like(best, -1))
-
-
-def relations_for_matched_boxes(matches: Tensor, gt_relations: Tensor) -> Tensor:
-    """Carry GT relations over to boxes matched to their GT boxes (SGDet training).
-
-    matches:      (N,) int64 from ``match_boxes_to_gt`` (-1 = unmatched)
-    gt_relations: (R, 3) int64 over GT box indices, one predicate per pair (de-duplicated)
-    Returns (R', 3) int64 rows (i, j, predicate) over the N boxes: every ordered pair i != j
-    whose matched GT boxes carry a relation.
-    """
-    num_boxes = matches.shape[0]
-    if num_boxes == 0 or gt_relations.shape[0] == 0:
-        return gt_relations.new_zeros((0, 3))
-    num_gt = int(max(int(gt_relations[:, :2].max()) + 1, int(matches.max()) + 1))
-    predicate_of = torch.zeros((num_gt, num_gt), dtype=torch.long, device=matches.device)
-    predicate_of[gt_relations[:, 0], gt_relations[:, 1]] = gt_relations[:, 2]
-    pairs = all_ordered_pairs(num_boxes, device=matches.device)
-    ms, mo = matches[pairs[:, 0]], matches[pairs[:, 1]]
-    valid = (ms >= 0) & (mo >= 0)
-    predicates = torch.zeros(pairs.shape[0], dtype=torch.long, device=matches.device)
-    predicates[valid] = predicate_of[ms[valid], mo[valid]]
-    keep = predicates > 0
-    return torch.cat([pairs[keep], predicates[keep, None]], dim=1)

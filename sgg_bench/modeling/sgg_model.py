@@ -10,8 +10,10 @@ Training pairs follow KT's recipe (``pair_sampling``): up to ``pairs_per_image``
 most ``fg_fraction`` of them foreground (GT relations, one predicate per pair), the rest
 random related-free ordered pairs. In SGDet training the boxes are the detections plus the
 GT boxes (KT ``ADD_GTBOX_TO_PROPOSAL_IN_TRAIN``); each box takes the label of the GT box it
-overlaps with IoU >= ``sgdet_match_iou`` (background otherwise), and a pair is foreground when
-its two matched GT boxes carry a relation. At test time every ordered pair is a candidate.
+overlaps best with IoU >= ``sgdet_match_iou`` (background otherwise), and the pairs are drawn as
+KT's ``detect_relsample`` (``sgdet_sampling``: label-consistent matches, at most
+``sgdet_pairs_per_relation`` per GT relation, background pairs between foreground boxes only).
+At test time every ordered pair is a candidate.
 
 Batches are lists of dicts (``sgg_bench.engine.loader``): ``image`` (3, H, W) float RGB in
 [0, 1], ``image_id``, ``boxes`` (G, 4) xyxy original pixels, ``labels`` (G,), ``relations`` (R, 3).
@@ -29,8 +31,8 @@ from sgg_bench.modeling.contract import head_needs
 from sgg_bench.modeling.features import ImageFeatures, RelationFeatures
 from sgg_bench.modeling.head_io import MODES, RelationHeadInputs, RelationHeadOutputs
 from sgg_bench.modeling.losses import RelationLoss
-from sgg_bench.modeling.pair_sampling import (all_ordered_pairs, deduplicate_relations, match_boxes_to_gt,
-                                              relations_for_matched_boxes, sample_pairs)
+from sgg_bench.modeling.pair_sampling import all_ordered_pairs, deduplicate_relations, match_boxes_to_gt, sample_pairs
+from sgg_bench.modeling.sgdet_sampling import sample_sgdet_pairs
 from sgg_bench.modeling.postprocess import build_prediction, object_labels_and_scores
 from sgg_bench.structures import ImagePrediction
 
@@ -51,6 +53,7 @@ class SceneGraphModel(nn.Module):
     fg_fraction, pairs_per_image: training pair sampling (KT: 0.25, 256)
     sgdet_match_iou:  IoU for giving a detected box a GT label in SGDet training (KT: 0.5)
     sgdet_add_gt_boxes: add the GT boxes to the detections in SGDet training
+    sgdet_pairs_per_relation: SGDet foreground pairs kept per GT relation (KT: 4; ``sgdet_sampling``)
     obj_loss_weight:  weight of the object cross-entropy of the default loss
     loss:        the loss part (default: the head's ``loss`` class, else ``RelationLoss``)
     feature_cache: a ``FeatureCache`` used when the extractors are frozen (None = recompute)
@@ -58,8 +61,8 @@ class SceneGraphModel(nn.Module):
 
     def __init__(self, features: RelationFeatures, head: nn.Module, *, mode: str, num_rel_classes: int,
                  fg_fraction: float = 0.25, pairs_per_image: int = 256, sgdet_match_iou: float = 0.5,
-                 sgdet_add_gt_boxes: bool = True, obj_loss_weight: float = 1.0, loss: nn.Module | None = None,
-                 feature_cache=None):
+                 sgdet_add_gt_boxes: bool = True, sgdet_pairs_per_relation: int = 4, obj_loss_weight: float = 1.0,
+                 loss: nn.Module | None = None, feature_cache=None):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"SceneGraphModel: mode: expected one of {MODES}, found {mode!r}")
@@ -78,6 +81,7 @@ class SceneGraphModel(nn.Module):
         self.pairs_per_image = int(pairs_per_image)
         self.sgdet_match_iou = float(sgdet_match_iou)
         self.sgdet_add_gt_boxes = bool(sgdet_add_gt_boxes)
+        self.sgdet_pairs_per_relation = int(sgdet_pairs_per_relation)
         if loss is None:
             loss_class = getattr(head, "loss", None) or RelationLoss
             loss = loss_class(obj_loss_weight=obj_loss_weight)
@@ -127,12 +131,15 @@ class SceneGraphModel(nn.Module):
                     matches = match_boxes_to_gt(boxes[index], gt_resized, iou_threshold=self.sgdet_match_iou)
                     labels = torch.where(matches >= 0, gt_labels[index][matches.clamp(min=0)],
                                          torch.zeros_like(matches))
-                    relations = relations_for_matched_boxes(matches, deduplicate_relations(relations))
+                    image_pairs, image_rel_labels = sample_sgdet_pairs(
+                        boxes[index], labels, gt_resized, gt_labels[index], deduplicate_relations(relations),
+                        pairs_per_image=self.pairs_per_image, fg_fraction=self.fg_fraction,
+                        iou_threshold=self.sgdet_match_iou, max_pairs_per_relation=self.sgdet_pairs_per_relation)
                 else:
                     labels = gt_labels[index]
-                image_pairs, image_rel_labels = sample_pairs(
-                    boxes[index].shape[0], relations, pairs_per_image=self.pairs_per_image,
-                    fg_fraction=self.fg_fraction)
+                    image_pairs, image_rel_labels = sample_pairs(
+                        boxes[index].shape[0], relations, pairs_per_image=self.pairs_per_image,
+                        fg_fraction=self.fg_fraction)
                 pairs.append(image_pairs.to(device))
                 rel_labels.append(image_rel_labels.to(device))
                 obj_targets.append(labels)

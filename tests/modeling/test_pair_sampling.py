@@ -1,7 +1,7 @@
 import torch
 
-from sgg_bench.modeling.pair_sampling import (all_ordered_pairs, deduplicate_relations, match_boxes_to_gt,
-                                              relations_for_matched_boxes, sample_pairs)
+from sgg_bench.modeling.pair_sampling import all_ordered_pairs, deduplicate_relations, match_boxes_to_gt, sample_pairs
+from sgg_bench.modeling.sgdet_sampling import sample_sgdet_pairs
 
 
 def test_all_ordered_pairs():
@@ -56,9 +56,55 @@ def test_match_boxes_to_gt():
     assert match_boxes_to_gt(boxes, torch.zeros(0, 4)).tolist() == [-1, -1, -1, -1]
 
 
-def test_relations_for_matched_boxes():
-    # boxes 0 and 2 match GT 0; box 1 matches GT 1; box 3 unmatched. GT relation 0 -> 1 (pred 3).
-    matches = torch.tensor([0, 1, 0, -1])
-    out = relations_for_matched_boxes(matches, torch.tensor([[0, 1, 3]]))
-    assert out.tolist() == [[0, 1, 3], [2, 1, 3]]
-    assert relations_for_matched_boxes(matches, torch.zeros(0, 3, dtype=torch.long)).shape == (0, 3)
+def _sgdet_scene():
+    # GT: 0 = person (1) at the left, 1 = horse (2) at the right; relation 0 -> 1 "riding" (3).
+    gt_boxes = torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 0.0, 30.0, 10.0]])
+    gt_labels = torch.tensor([1, 2])
+    boxes = torch.tensor([
+        [0.0, 0.0, 10.0, 10.0],    # 0: person, IoU 1 with GT 0
+        [1.0, 0.0, 11.0, 10.0],    # 1: person, IoU 0.82 with GT 0
+        [0.0, 1.0, 10.0, 11.0],    # 2: person, IoU 0.82 with GT 0
+        [20.0, 0.0, 30.0, 10.0],   # 3: horse, IoU 1 with GT 1
+        [21.0, 0.0, 31.0, 10.0],   # 4: horse, IoU 0.82 with GT 1
+        [0.0, 0.0, 10.0, 10.0],    # 5: over GT 0 but labelled horse: label-inconsistent, no match
+        [50.0, 50.0, 60.0, 60.0],  # 6: background box
+    ])
+    box_labels = torch.tensor([1, 1, 1, 2, 2, 2, 0])
+    return boxes, box_labels, gt_boxes, gt_labels, torch.tensor([[0, 1, 3]])
+
+
+def test_sgdet_pairs_label_consistent_with_a_cap_per_relation():
+    boxes, box_labels, gt_boxes, gt_labels, relations = _sgdet_scene()
+    pairs, labels = sample_sgdet_pairs(boxes, box_labels, gt_boxes, gt_labels, relations, pairs_per_image=100,
+                                       fg_fraction=0.5, max_pairs_per_relation=4,
+                                       generator=torch.Generator().manual_seed(0))
+    fg = {tuple(p) for p, l in zip(pairs.tolist(), labels.tolist()) if l}
+    # Candidates: subjects {0, 1, 2} x objects {3, 4} = 6 > 4, so 4 are drawn (never box 5, whose
+    # label differs from GT 0's, and never the background box 6).
+    assert len(fg) == 4 and fg <= {(s, o) for s in (0, 1, 2) for o in (3, 4)}
+    assert set(labels[labels > 0].tolist()) == {3}
+    bg = {tuple(p) for p, l in zip(pairs.tolist(), labels.tolist()) if l == 0}
+    # Background: ordered pairs among the six foreground boxes, minus all six candidates.
+    assert len(bg) == 6 * 5 - 6 and not any(6 in pair for pair in bg)
+    assert not bg & {(s, o) for s in (0, 1, 2) for o in (3, 4)}
+
+
+def test_sgdet_pairs_prefer_the_best_overlaps():
+    boxes, box_labels, gt_boxes, gt_labels, relations = _sgdet_scene()
+    counts = {}
+    for seed in range(200):
+        pairs, labels = sample_sgdet_pairs(boxes, box_labels, gt_boxes, gt_labels, relations, pairs_per_image=100,
+                                           fg_fraction=0.5, max_pairs_per_relation=1,
+                                           generator=torch.Generator().manual_seed(seed))
+        (pair,) = [tuple(p) for p, l in zip(pairs.tolist(), labels.tolist()) if l]
+        counts[pair] = counts.get(pair, 0) + 1
+    # Drawn with probability IoU(s) * IoU(o): (0, 3) has weight 1, (1, 4) 0.82 ** 2 = 0.67.
+    assert counts[(0, 3)] > counts.get((1, 4), 0)
+
+
+def test_sgdet_pairs_without_matches_or_boxes():
+    boxes, box_labels, gt_boxes, gt_labels, _ = _sgdet_scene()
+    pairs, labels = sample_sgdet_pairs(boxes, box_labels, gt_boxes, gt_labels, torch.zeros(0, 3, dtype=torch.long))
+    assert (labels == 0).all() and pairs.shape[0] == 6 * 5
+    pairs, labels = sample_sgdet_pairs(boxes[:0], box_labels[:0], gt_boxes, gt_labels, torch.tensor([[0, 1, 3]]))
+    assert pairs.shape == (0, 2) and labels.shape == (0,)

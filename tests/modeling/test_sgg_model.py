@@ -55,7 +55,9 @@ def test_sgdet_fg_pairs_follow_matches():
     assert matches.tolist() == [0, 1, 2, -1, 0, 1, 2]
     assert prepared.obj_targets[0].tolist() == [*item["labels"].tolist(), 0, *item["labels"].tolist()]
     labelled = {tuple(p): int(l) for p, l in zip(prepared.inputs.pairs[0].tolist(), prepared.rel_labels[0])}
-    assert len(labelled) == 7 * 6  # 100 pairs allowed: every ordered pair is sampled
+    # 100 pairs allowed: every ordered pair of the six foreground boxes; the background box 3
+    # takes part in no pair (KT samples background pairs between foreground boxes only).
+    assert len(labelled) == 6 * 5 and not any(3 in pair for pair in labelled)
     assert {p: l for p, l in labelled.items() if l} == {(0, 2): 4, (0, 6): 4, (4, 2): 4, (4, 6): 4}
 
 

@@ -5,21 +5,23 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_sequence, pad_packed_sequence
 
-BOX_ORDERS = ("leftright", "size", "confidence", "none")
+BOX_ORDERS = ("rightleft", "leftright", "size", "confidence", "none")
 
 
 def box_order(order: str, boxes: Tensor, obj_scores: Tensor | None = None) -> Tensor:
     """(N,) permutation putting one image's boxes in sequence order.
 
-    leftright:  ascending x-center (Motifs / KT default)
+    rightleft:  descending x-center (what KT's "leftright" sort gives: it sorts by x-center / max
+                descending)
+    leftright:  ascending x-center
     size:       descending area
     confidence: descending object score (``obj_scores`` (N,) required)
     none:       the given order
     Sorting is stable so equal keys keep their input order (deterministic).
     """
-    if order == "leftright":
+    if order in ("leftright", "rightleft"):
         key = (boxes[:, 0] + boxes[:, 2]) / 2
-        return torch.sort(key, stable=True).indices
+        return torch.sort(key, descending=order == "rightleft", stable=True).indices
     if order == "size":
         key = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         return torch.sort(key, descending=True, stable=True).indices

@@ -1,16 +1,21 @@
 """Motifs / MotifNet (Zellers et al., "Neural Motifs: Scene Graph Parsing with Global Context",
-CVPR 2018), following KT's ``LSTMContext`` + ``MotifPredictor`` layout.
+CVPR 2018), as KT's ``LSTMContext`` + ``MotifPredictor``.
 
-Per image, boxes are put in a sequence order (default: left to right by x-center).
-1. Object context: a BiLSTM over [ROI feature, class embedding, box geometry embedding].
-   The class embedding is the GT label's (PredCls) or the detector's softmax-weighted mix.
-2. Object decoder (SGCls/SGDet): an LSTM cell walks the sequence and predicts each label from
-   [object context, embedding of the previous label] (teacher forcing with training labels).
-   PredCls keeps the GT labels.
-3. Edge context: a BiLSTM over [ROI feature, object context, embedding of the label].
-4. Predicate logits: subject and object projections of the edge context, concatenated and
-   projected, multiplied with the (projected) union feature, classified, plus the trainable
-   frequency bias of the (subject label, object label) pair.
+Per image, boxes are put in a sequence order (default ``rightleft``: descending x-center, the
+order KT's ``leftright`` sort produces).
+1. Object context: a BiLSTM over [ROI feature, class embedding, position embedding], projected to
+   ``hidden_dim``. The class embedding is the GT label's (PredCls) or the detector's
+   softmax-weighted mix (SGCls/SGDet); the position embedding is KT's (with BatchNorm).
+2. Object decoder (SGCls/SGDet): KT's highway LSTM over [object context, ROI feature, class
+   embedding, position embedding] and the previous label's embedding (teacher forcing while
+   training). PredCls keeps the GT labels.
+3. Edge context: a BiLSTM over [embedding of the label, object context, ROI feature]; while
+   training the labels are the training targets (GT, or the matched GT label in SGDet), at test
+   time the GT (PredCls) or decoded labels.
+4. Predicate logits: subject and object projections of the edge context, concatenated, projected
+   to ``pooling_dim``, multiplied with the union feature (through a linear layer only when its size
+   differs from ``pooling_dim``), classified, plus the frequency bias of the pair's labels (the
+   same labels as the edge context).
 """
 from __future__ import annotations
 
@@ -20,59 +25,13 @@ import torch
 from torch import Tensor, nn
 
 from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias
-from sgg_bench.modeling.blocks.geometry import encode_box_geometry
+from sgg_bench.modeling.blocks.label_decoder import HighwayLabelDecoder
+from sgg_bench.modeling.blocks.position import PositionEncoder
 from sgg_bench.modeling.blocks.sequence import BOX_ORDERS, box_order, run_lstm
 from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs
 from sgg_bench.modeling.postprocess import object_labels_and_scores
 from sgg_bench.registry import RELATION_HEADS
-
-
-class LabelDecoder(nn.Module):
-    """Left-to-right LSTM cell predicting object labels (Motifs' object decoder)."""
-
-    def __init__(self, *, input_dim: int, embed_dim: int, hidden_dim: int, num_obj_classes: int,
-                 word_vectors: Tensor | None):
-        super().__init__()
-        # Row num_obj_classes is the "start" token fed before the first box.
-        self.label_embed = nn.Embedding(num_obj_classes + 1, embed_dim)
-        if word_vectors is not None:
-            with torch.no_grad():
-                self.label_embed.weight[:num_obj_classes].copy_(word_vectors)
-        self.cell = nn.LSTMCell(input_dim + embed_dim, hidden_dim)
-        self.classifier = nn.Linear(hidden_dim, num_obj_classes)
-        self.start_token = num_obj_classes
-
-    def forward(self, sequences: list[Tensor], targets: list[Tensor] | None) -> list[Tensor]:
-        """sequences: list of (L_i, input_dim) in sequence order; targets: list of (L_i,) labels
-        for teacher forcing, or None (greedy, background never chosen). Returns (L_i, C_obj) logits."""
-        lengths = [int(s.shape[0]) for s in sequences]
-        steps = max(lengths, default=0)
-        count = len(sequences)
-        num_classes = self.classifier.out_features
-        if steps == 0:
-            anchor = sum(p.sum() for p in self.parameters()) * 0.0
-            return [s.new_zeros((0, num_classes)) + anchor for s in sequences]
-        device = sequences[0].device
-        padded = torch.zeros((count, steps, sequences[0].shape[1]), device=device)
-        forced = torch.zeros((count, steps), dtype=torch.long, device=device)
-        for index, seq in enumerate(sequences):
-            padded[index, : seq.shape[0]] = seq
-            if targets is not None:
-                forced[index, : seq.shape[0]] = targets[index]
-        hidden = padded.new_zeros((count, self.cell.hidden_size))
-        memory = padded.new_zeros((count, self.cell.hidden_size))
-        previous = torch.full((count,), self.start_token, dtype=torch.long, device=device)
-        step_logits = []
-        for step in range(steps):
-            step_input = torch.cat([padded[:, step], self.label_embed(previous)], dim=1)
-            hidden, memory = self.cell(step_input, (hidden, memory))
-            logits = self.classifier(hidden)
-            step_logits.append(logits)
-            # Rows past a sequence's end are computed and then dropped below.
-            previous = forced[:, step] if targets is not None else object_labels_and_scores(logits.detach())[0]
-        stacked = torch.stack(step_logits, dim=1)  # (count, steps, C_obj)
-        return [stacked[index, :length] for index, length in enumerate(lengths)]
 
 
 @RELATION_HEADS.register(
@@ -86,9 +45,10 @@ class MotifsHead(nn.Module):
                          (GloVe), else random normal init (docs/MODELS.md)
     hidden_dim:          LSTM size per direction (KT: 512)
     pooling_dim:         size of the pair representation multiplied with the union feature (KT: 4096)
-    box_order:           leftright | size | confidence | none (KT default: leftright)
-    num_obj_layers / num_edge_layers: depth of the two BiLSTMs
-    dropout:             dropout inside the multi-layer LSTMs and on the pair representation
+    position_dim:        position embedding size (KT: 128)
+    box_order:           rightleft | leftright | size | confidence | none (KT: rightleft)
+    num_obj_layers / num_edge_layers: depth of the two BiLSTMs (KT: 1)
+    dropout:             recurrent dropout of the decoder (KT: 0.2), and between stacked LSTM layers
     use_frequency_bias:  add the trainable frequency bias (Motifs: on)
     use_union_features:  multiply the pair representation with the union feature (KT: on)
     """
@@ -100,7 +60,7 @@ class MotifsHead(nn.Module):
     def __init__(self, *, num_obj_classes: int, num_rel_classes: int, obj_feature_dim: int,
                  union_feature_dim: int, freq_log_prior: Tensor | None = None, word_vectors: Tensor | None = None,
                  embed_dim: int = 200, hidden_dim: int = 512, pooling_dim: int = 4096, position_dim: int = 128,
-                 box_order: str = "leftright", num_obj_layers: int = 1, num_edge_layers: int = 1,
+                 box_order: str = "rightleft", num_obj_layers: int = 1, num_edge_layers: int = 1,
                  dropout: float = 0.2, use_frequency_bias: bool = True, use_union_features: bool = True):
         super().__init__()
         if box_order not in BOX_ORDERS:
@@ -119,24 +79,23 @@ class MotifsHead(nn.Module):
             with torch.no_grad():
                 self.ctx_embed.weight.copy_(word_vectors)
                 self.edge_embed.weight.copy_(word_vectors)
-        # KT puts a BatchNorm after the first layer; dropped so that one-box batches train.
-        self.position_embed = nn.Sequential(nn.Linear(9, 32), nn.ReLU(), nn.Linear(32, position_dim), nn.ReLU())
-        lstm_dropout = dropout if num_obj_layers > 1 else 0.0
-        self.obj_context = nn.LSTM(obj_feature_dim + embed_dim + position_dim, hidden_dim,
-                                   num_layers=num_obj_layers, bidirectional=True, dropout=lstm_dropout)
+        self.position_embed = PositionEncoder(position_dim)
+        context_input = obj_feature_dim + embed_dim + position_dim
+        self.obj_context = nn.LSTM(context_input, hidden_dim, num_layers=num_obj_layers, bidirectional=True,
+                                   dropout=dropout if num_obj_layers > 1 else 0.0)
         self.obj_context_proj = nn.Linear(2 * hidden_dim, hidden_dim)
-        self.decoder = LabelDecoder(input_dim=hidden_dim + obj_feature_dim, embed_dim=embed_dim,
-                                    hidden_dim=hidden_dim, num_obj_classes=num_obj_classes,
-                                    word_vectors=word_vectors)
-        self.edge_context = nn.LSTM(obj_feature_dim + hidden_dim + embed_dim, hidden_dim,
+        self.decoder = HighwayLabelDecoder(input_dim=hidden_dim + context_input, embed_dim=embed_dim,
+                                           hidden_dim=hidden_dim, num_obj_classes=num_obj_classes,
+                                           word_vectors=word_vectors, dropout=dropout)
+        self.edge_context = nn.LSTM(embed_dim + hidden_dim + obj_feature_dim, hidden_dim,
                                     num_layers=num_edge_layers, bidirectional=True,
                                     dropout=dropout if num_edge_layers > 1 else 0.0)
         self.edge_context_proj = nn.Linear(2 * hidden_dim, hidden_dim)
         self.subject_object_proj = nn.Linear(hidden_dim, 2 * hidden_dim)
         self.pair_proj = nn.Linear(2 * hidden_dim, pooling_dim)
-        self.union_proj = (nn.Sequential(nn.Linear(union_feature_dim, pooling_dim), nn.ReLU())
-                           if use_union_features else None)
-        self.pair_dropout = nn.Dropout(dropout)
+        # KT adds this layer only when the union feature's size differs from pooling_dim.
+        self.union_proj = (nn.Linear(union_feature_dim, pooling_dim)
+                           if use_union_features and union_feature_dim != pooling_dim else None)
         self.rel_classifier = nn.Linear(pooling_dim, num_rel_classes)
         self.freq_bias = optional_frequency_bias(use_frequency_bias, freq_log_prior, num_obj_classes=num_obj_classes,
                                                  num_rel_classes=num_rel_classes, owner="motifs head")
@@ -153,6 +112,7 @@ class MotifsHead(nn.Module):
             raise ValueError("motifs head: union_features are required (use_union_features is on)")
         predcls = inputs.mode == "predcls"
         orders = self._orders(inputs)
+        positions = self.position_embed(inputs.boxes, inputs.image_sizes)
         # Object context, in sequence order.
         ctx_inputs = []
         for i, order in enumerate(orders):
@@ -160,24 +120,24 @@ class MotifsHead(nn.Module):
                 embedded = self.ctx_embed(inputs.obj_labels[i])
             else:
                 embedded = torch.softmax(inputs.obj_logits[i], dim=1) @ self.ctx_embed.weight
-            position = self.position_embed(encode_box_geometry(inputs.boxes[i], inputs.image_sizes[i]))
-            ctx_inputs.append(torch.cat([inputs.obj_features[i], embedded, position], dim=1)[order])
+            ctx_inputs.append(torch.cat([inputs.obj_features[i], embedded, positions[i]], dim=1)[order])
         obj_ctx = [self.obj_context_proj(c) for c in run_lstm(self.obj_context, ctx_inputs)]
 
-        # Labels (sequence order): GT in PredCls, decoded otherwise.
+        # Labels (sequence order) for the edge context and the bias.
         sorted_feats = [inputs.obj_features[i][order] for i, order in enumerate(orders)]
+        teacher = None
+        if self.training and inputs.obj_targets is not None:
+            teacher = [inputs.obj_targets[i][order] for i, order in enumerate(orders)]
         if predcls:
             sorted_labels = [inputs.obj_labels[i][order] for i, order in enumerate(orders)]
             obj_logits = list(inputs.obj_logits)
         else:
-            targets = None
-            if self.training and inputs.obj_targets is not None:
-                targets = [inputs.obj_targets[i][order] for i, order in enumerate(orders)]
-            sorted_logits = self.decoder([torch.cat([c, f], dim=1) for c, f in zip(obj_ctx, sorted_feats)], targets)
-            sorted_labels = [object_labels_and_scores(l.detach())[0] for l in sorted_logits]
-            obj_logits = [l[torch.argsort(order)] for l, order in zip(sorted_logits, orders)]
+            decoded = self.decoder([torch.cat([c, x], dim=1) for c, x in zip(obj_ctx, ctx_inputs)], teacher)
+            obj_logits = [l[torch.argsort(order)] for l, order in zip(decoded, orders)]
+            sorted_labels = teacher if teacher is not None else [object_labels_and_scores(l.detach())[0]
+                                                                 for l in decoded]
 
-        edge_inputs = [torch.cat([f, c, self.edge_embed(l)], dim=1)
+        edge_inputs = [torch.cat([self.edge_embed(l), c, f], dim=1)
                        for f, c, l in zip(sorted_feats, obj_ctx, sorted_labels)]
         edge_ctx = [self.edge_context_proj(c) for c in run_lstm(self.edge_context, edge_inputs)]
 
@@ -189,9 +149,10 @@ class MotifsHead(nn.Module):
             pairs = inputs.pairs[i]
             subject_rep, object_rep = self.subject_object_proj(context).chunk(2, dim=1)
             pair_rep = self.pair_proj(torch.cat([subject_rep[pairs[:, 0]], object_rep[pairs[:, 1]]], dim=1))
-            if self.union_proj is not None:
-                pair_rep = pair_rep * self.union_proj(inputs.union_features[i])
-            logits = self.rel_classifier(self.pair_dropout(pair_rep))
+            if self.needs.union_features:
+                union = inputs.union_features[i]
+                pair_rep = pair_rep * (self.union_proj(union) if self.union_proj is not None else union)
+            logits = self.rel_classifier(pair_rep)
             if self.freq_bias is not None:
                 logits = logits + self.freq_bias(labels[pairs[:, 0]], labels[pairs[:, 1]])
             rel_logits.append(logits)

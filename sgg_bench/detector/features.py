@@ -140,10 +140,17 @@ class DetectorFeatures(nn.Module):
     @torch.no_grad()
     def detect(self, batch: FeatureBatch) -> list[dict[str, Tensor]]:
         """Full detection (SGDet): per image ``boxes`` (K, 4) resized frame, ``labels`` (K,)
-        int64 1-based, ``scores`` (K,); at most the detector's ``box_detections_per_img``."""
+        int64 1-based, ``scores`` (K,); one label per box (``relation_detections``), at most the
+        detector's ``box_detections_per_img``."""
+        from sgg_bench.detector.relation_detections import one_label_per_box
+
+        heads = self.detector.roi_heads
         proposals, _ = self.detector.rpn(batch.image_list, batch.features)
-        detections, _ = self.detector.roi_heads(batch.features, proposals, batch.image_sizes)
-        return detections
+        pooled = heads.box_head(heads.box_roi_pool(batch.features, proposals, batch.image_sizes))
+        class_logits, box_regression = heads.box_predictor(pooled)
+        return one_label_per_box(class_logits, box_regression, proposals, batch.image_sizes, box_coder=heads.box_coder,
+                                 score_thresh=heads.score_thresh, nms_thresh=heads.nms_thresh,
+                                 detections_per_img=heads.detections_per_img)
 
     def to_original(self, boxes_resized: Tensor, index: int, batch: FeatureBatch | None = None) -> Tensor:
         """(N, 4) boxes of image ``index`` of ``batch`` (default: the last encoded batch) from the

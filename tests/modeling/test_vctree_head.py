@@ -205,3 +205,21 @@ def test_binary_loss_is_the_mean_per_image_bce_of_the_tree_logits():
                for x, t in zip(logits, [r.float() for r in related])]
     torch.testing.assert_close(loss, (by_hand[0] + by_hand[1]) / 2)
     assert "loss_binary" not in head.eval()(inputs).losses  # training only
+
+
+def test_decoder_passes_each_parent_its_argmax_label_at_test_time():
+    from sgg_bench.modeling.blocks.tree_lstm import TreeLabelDecoder
+
+    torch.manual_seed(0)
+    decoder = TreeLabelDecoder(input_dim=3, embed_dim=2, hidden_dim=4, num_obj_classes=5, dropout=0.0).eval()
+    forest = build_forest([torch.tensor([[0.0, 1.0], [0.0, 0.0]])])  # root 0, its only child 1
+    x = torch.randn(2, 3)
+    logits, labels = decoder(forest, x, 1)
+    zeros = torch.zeros(1, 4)
+    root_out, root_c = decoder.lstm.step(torch.cat([x[:1], decoder.label_embed.weight[:1]], 1), zeros, zeros)
+    root_logits = decoder.classifier(root_out)
+    root_label = int(root_logits[0, 1:].argmax()) + 1               # background never passed on
+    child_in = torch.cat([x[1:], decoder.label_embed.weight[root_label + 1:root_label + 2]], 1)
+    child_out, _ = decoder.lstm.step(child_in, root_out, root_c)
+    torch.testing.assert_close(logits, torch.cat([root_logits, decoder.classifier(child_out)]))
+    assert labels[0] == root_label and labels[1] == int(logits[1, 1:].argmax()) + 1

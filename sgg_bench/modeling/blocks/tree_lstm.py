@@ -29,6 +29,17 @@ def block_orthogonal_(weight: Tensor, block_rows: int) -> None:
             nn.init.orthogonal_(weight[start:start + block_rows])
 
 
+def init_cell(layers: list[nn.Linear], hidden_dim: int, forget_gates: list[nn.Linear], forget: slice,
+              value: float) -> None:
+    """KT's tree-LSTM init: block-orthogonal weights, zero biases, ``value`` on the forget-gate rows."""
+    for layer in layers:
+        block_orthogonal_(layer.weight, hidden_dim)
+        nn.init.zeros_(layer.bias)
+    with torch.no_grad():
+        for layer in forget_gates:
+            layer.bias[forget] = value
+
+
 def dropout_masks(probability: float, num_images: int, size: int, *, device, training: bool) -> Tensor | None:
     """(num_images, size) scaled keep masks, or None when there is no dropout to apply."""
     if not training or probability <= 0.0:
@@ -47,12 +58,8 @@ class UpTreeLSTM(nn.Module):
         self.input_gates = nn.Linear(in_dim, 6 * hidden_dim)     # KT ioffux
         self.left_gates = nn.Linear(hidden_dim, 6 * hidden_dim)  # KT ioffuh_left
         self.right_gates = nn.Linear(hidden_dim, 6 * hidden_dim)  # KT ioffuh_right
-        for layer in (self.input_proj, self.input_gates, self.left_gates, self.right_gates):
-            block_orthogonal_(layer.weight, self.hidden_dim)
-            nn.init.zeros_(layer.bias)
-        with torch.no_grad():
-            for layer in (self.left_gates, self.right_gates):
-                layer.bias[2 * hidden_dim:4 * hidden_dim] = 0.5
+        init_cell([self.input_proj, self.input_gates, self.left_gates, self.right_gates], self.hidden_dim,
+                  [self.left_gates, self.right_gates], slice(2 * hidden_dim, 4 * hidden_dim), 0.5)
 
     def forward(self, forest: Forest, inputs: Tensor, masks: Tensor | None) -> Tensor:
         n, h = forest.num_nodes, self.hidden_dim
@@ -84,11 +91,8 @@ class DownTreeLSTM(nn.Module):
         self.input_proj = nn.Linear(in_dim, hidden_dim)          # KT px
         self.input_gates = nn.Linear(in_dim, 5 * hidden_dim)     # KT iofux
         self.parent_gates = nn.Linear(hidden_dim, 5 * hidden_dim)  # KT iofuh
-        for layer in (self.input_proj, self.input_gates, self.parent_gates):
-            block_orthogonal_(layer.weight, self.hidden_dim)
-            nn.init.zeros_(layer.bias)
-        with torch.no_grad():
-            self.parent_gates.bias[2 * hidden_dim:3 * hidden_dim] = 1.0
+        init_cell([self.input_proj, self.input_gates, self.parent_gates], self.hidden_dim, [self.parent_gates],
+                  slice(2 * hidden_dim, 3 * hidden_dim), 1.0)
 
     def step(self, step_input: Tensor, parent_hidden: Tensor, parent_memory: Tensor) -> tuple[Tensor, Tensor]:
         """One level: (K, in) inputs and (K, h) parent states -> (output (K, h), memory (K, h))."""

@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sgg_bench.modeling.blocks.class_embedding import checked_word_vectors, class_embedding
 from sgg_bench.modeling.blocks.frequency_bias import check_log_prior, optional_frequency_bias
 from sgg_bench.modeling.blocks.position import PositionEncoder
 from sgg_bench.modeling.blocks.tree_building import Forest, build_forest
@@ -74,21 +75,14 @@ class VCTreeHead(nn.Module):
                              f"{num_obj_layers}/{num_edge_layers}")
         prior = check_log_prior(freq_log_prior, num_obj_classes=num_obj_classes, num_rel_classes=num_rel_classes,
                                 owner="vctree head")
+        word_vectors = checked_word_vectors(word_vectors, num_obj_classes=num_obj_classes, owner="vctree head")
         if word_vectors is not None:
-            word_vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
-            if word_vectors.dim() != 2 or word_vectors.shape[0] != num_obj_classes:
-                raise ValueError(f"vctree head: word_vectors: expected shape ({num_obj_classes}, E), "
-                                 f"found {tuple(word_vectors.shape)}")
             embed_dim = int(word_vectors.shape[1])
         self.num_obj_classes = int(num_obj_classes)
         self.hidden_dim = int(hidden_dim)
         self.binary_loss_weight = float(binary_loss_weight)
-        self.ctx_embed = nn.Embedding(num_obj_classes, embed_dim)   # KT obj_embed1
-        self.edge_embed = nn.Embedding(num_obj_classes, embed_dim)  # KT obj_embed2
-        if word_vectors is not None:
-            with torch.no_grad():
-                self.ctx_embed.weight.copy_(word_vectors)
-                self.edge_embed.weight.copy_(word_vectors)
+        self.ctx_embed = class_embedding(num_obj_classes, embed_dim, word_vectors)   # KT obj_embed1
+        self.edge_embed = class_embedding(num_obj_classes, embed_dim, word_vectors)  # KT obj_embed2
         self.position_embed = PositionEncoder(position_dim)
         self.tree_scores = TreeScoreNet(obj_feature_dim=obj_feature_dim, embed_dim=embed_dim, hidden_dim=hidden_dim,
                                         freq_log_prior=prior)

@@ -106,7 +106,8 @@ def _recursive_down(cell, node, left, right, x, parent_state=None):
     g = cell.input_gates(x[node:node + 1]) + cell.parent_gates(hp)
     i_, o, f, u, r = torch.split(g, h, dim=1)
     c = torch.sigmoid(i_) * torch.tanh(u) + torch.sigmoid(f) * cp
-    out = torch.sigmoid(r) * torch.sigmoid(o) * torch.tanh(c) + (1 - torch.sigmoid(r)) * cell.input_proj(x[node:node + 1])
+    gate = torch.sigmoid(r)
+    out = gate * torch.sigmoid(o) * torch.tanh(c) + (1 - gate) * cell.input_proj(x[node:node + 1])
     result = {node: out}
     for child in (left[node], right[node]):
         if child >= 0:
@@ -176,7 +177,8 @@ def test_related_targets_are_symmetric_and_count_every_match():
         expected[a, b] = True
     assert torch.equal(related, expected)  # the self-relation is dropped
     gt = torch.tensor([[0.0, 0.0, 10.0, 10.0], [20.0, 20.0, 30.0, 30.0]])
-    boxes = torch.tensor([[0.0, 0.0, 10.0, 9.0], [0.0, 0.0, 9.0, 10.0], [20.0, 20.0, 30.0, 30.0], [20.0, 20.0, 30.0, 29.0]])
+    boxes = torch.tensor([[0.0, 0.0, 10.0, 9.0], [0.0, 0.0, 9.0, 10.0],
+                          [20.0, 20.0, 30.0, 30.0], [20.0, 20.0, 30.0, 29.0]])
     labels = torch.tensor([1, 1, 2, 3])  # box 3 overlaps GT 1 but carries another label
     related = related_matrix_sgdet(boxes, labels, gt, torch.tensor([1, 2]), torch.tensor([[0, 1, 4]]))
     assert related.nonzero().tolist() == [[0, 2], [1, 2], [2, 0], [2, 1]]

@@ -98,7 +98,8 @@ class VCTreeHead(nn.Module):
         nn.init.zeros_(self.post_emb.bias)
         self.post_cat = _xavier(nn.Linear(2 * hidden_dim, pooling_dim))
         # KT adds this layer only when the union feature's size differs from pooling_dim.
-        self.union_proj = _xavier(nn.Linear(union_feature_dim, pooling_dim)) if union_feature_dim != pooling_dim else None
+        self.union_proj = (_xavier(nn.Linear(union_feature_dim, pooling_dim))
+                           if union_feature_dim != pooling_dim else None)
         self.rel_classifier = _xavier(nn.Linear(pooling_dim, num_rel_classes))  # KT ctx_compress
         self.freq_bias = optional_frequency_bias(True, prior, num_obj_classes=num_obj_classes,
                                                  num_rel_classes=num_rel_classes, owner="vctree head")

@@ -40,9 +40,10 @@ class HeadNeeds:
                       the features config has it) (``inputs.union_features``)
     word_vectors:     class word vectors passed to the constructor
     frequency_prior:  the training split's predicate log prior passed to the constructor
-    training_targets: during training, the per-pair predicate labels and per-box labels
-                      (``inputs.rel_labels``, ``inputs.obj_targets``), e.g. for teacher forcing
-                      or the ground-truth edge context; never given at test time
+    training_targets: during training, the per-pair predicate labels, per-box labels and the
+                      symmetric "related" matrix (``inputs.rel_labels``, ``inputs.obj_targets``,
+                      ``inputs.related``), e.g. for teacher forcing, the ground-truth edge context
+                      or VCTree's binary loss; never given at test time
     """
 
     object_context: bool = True

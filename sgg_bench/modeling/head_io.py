@@ -33,6 +33,8 @@ class RelationHeadInputs:
                      given during training to heads that declare ``needs.training_targets``
     rel_labels:      list of (M_i,) int64 predicate label of each candidate pair (0 = background),
                      given like ``obj_targets``
+    related:         list of (N_i, N_i) bool, symmetric: boxes i and j are joined by a GT relation
+                     (``related_pairs``; all matches in SGDet), given like ``obj_targets``
     obj_features is None for a head that does not declare ``needs.object_context``.
     """
 
@@ -46,6 +48,7 @@ class RelationHeadInputs:
     union_features: Optional[list[Tensor]] = None
     obj_targets: Optional[list[Tensor]] = None
     rel_labels: Optional[list[Tensor]] = None
+    related: Optional[list[Tensor]] = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -55,7 +58,7 @@ class RelationHeadInputs:
             if len(getattr(self, name)) != count:
                 raise ValueError(f"RelationHeadInputs.{name}: expected {count} images, "
                                  f"found {len(getattr(self, name))}")
-        for name in ("obj_features", "obj_labels", "union_features", "obj_targets", "rel_labels"):
+        for name in ("obj_features", "obj_labels", "union_features", "obj_targets", "rel_labels", "related"):
             value = getattr(self, name)
             if value is not None and len(value) != count:
                 raise ValueError(f"RelationHeadInputs.{name}: expected {count} images, found {len(value)}")

@@ -32,6 +32,7 @@ from sgg_bench.modeling.features import ImageFeatures, RelationFeatures
 from sgg_bench.modeling.head_io import MODES, RelationHeadInputs, RelationHeadOutputs
 from sgg_bench.modeling.losses import RelationLoss
 from sgg_bench.modeling.pair_sampling import all_ordered_pairs, deduplicate_relations, match_boxes_to_gt, sample_pairs
+from sgg_bench.modeling.related_pairs import related_matrix, related_matrix_sgdet
 from sgg_bench.modeling.sgdet_sampling import sample_sgdet_pairs
 from sgg_bench.modeling.postprocess import build_prediction, object_labels_and_scores
 from sgg_bench.structures import ImagePrediction
@@ -121,9 +122,9 @@ class SceneGraphModel(nn.Module):
         if training or self.mode != "sgdet":  # SGDet inference needs no annotation at all
             gt_labels = [item["labels"].to(device=device, dtype=torch.long).reshape(-1) for item in batch]
 
-        pairs, rel_labels, obj_targets = [], None, None
+        pairs, rel_labels, obj_targets, related = [], None, None, None
         if training:
-            rel_labels, obj_targets = [], []
+            rel_labels, obj_targets, related = [], [], []
             for index, item in enumerate(batch):
                 relations = item["relations"].to(device=device, dtype=torch.long).reshape(-1, 3)
                 if self.mode == "sgdet":
@@ -135,11 +136,14 @@ class SceneGraphModel(nn.Module):
                         boxes[index], labels, gt_resized, gt_labels[index], deduplicate_relations(relations),
                         pairs_per_image=self.pairs_per_image, fg_fraction=self.fg_fraction,
                         iou_threshold=self.sgdet_match_iou, max_pairs_per_relation=self.sgdet_pairs_per_relation)
+                    related.append(related_matrix_sgdet(boxes[index], labels, gt_resized, gt_labels[index], relations,
+                                                        iou_threshold=self.sgdet_match_iou))
                 else:
                     labels = gt_labels[index]
                     image_pairs, image_rel_labels = sample_pairs(
                         boxes[index].shape[0], relations, pairs_per_image=self.pairs_per_image,
                         fg_fraction=self.fg_fraction)
+                    related.append(related_matrix(boxes[index].shape[0], relations))
                 pairs.append(image_pairs.to(device))
                 rel_labels.append(image_rel_labels.to(device))
                 obj_targets.append(labels)
@@ -153,7 +157,8 @@ class SceneGraphModel(nn.Module):
             mode=self.mode, obj_features=[i.box_features for i in images] if needs.object_context else None,
             boxes=boxes, image_sizes=[i.image_size for i in images], obj_logits=[i.obj_logits for i in images],
             pairs=pairs, obj_labels=gt_labels if self.mode == "predcls" else None, union_features=union,
-            obj_targets=obj_targets if give_targets else None, rel_labels=rel_labels if give_targets else None)
+            obj_targets=obj_targets if give_targets else None, rel_labels=rel_labels if give_targets else None,
+            related=related if give_targets else None)
         return _PreparedBatch(inputs=inputs, images=images, rel_labels=rel_labels, obj_targets=obj_targets)
 
     def forward(self, batch: list[dict]) -> dict[str, Tensor]:

@@ -16,6 +16,7 @@ SMALL_ARGS = {
     "frequency": {},
     "imp": {"hidden_dim": 12, "num_iterations": 2, "use_frequency_bias": True},
     "motifs": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "dropout": 0.1},
+    "vctree": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "dropout": 0.1},
 }
 HEADS = RELATION_HEADS.names()
 MODES = ("predcls", "sgcls", "sgdet")
@@ -43,7 +44,7 @@ def batch():
 
 
 def test_every_expected_head_is_registered():
-    assert {"frequency", "imp", "motifs"} <= set(HEADS)
+    assert {"frequency", "imp", "motifs", "vctree"} <= set(HEADS)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -175,7 +176,8 @@ def test_declared_needs_are_honoured(name, mode):
         assert (inputs.obj_features is not None) == needs.object_context
     assert (train_inputs.rel_labels is not None) == needs.training_targets
     assert (train_inputs.obj_targets is not None) == needs.training_targets
-    assert test_inputs.rel_labels is None and test_inputs.obj_targets is None
+    assert (train_inputs.related is not None) == needs.training_targets
+    assert test_inputs.rel_labels is None and test_inputs.obj_targets is None and test_inputs.related is None
     if needs.training_targets:
         assert [len(l) for l in train_inputs.rel_labels] == train_inputs.num_pairs
     import inspect

@@ -19,6 +19,7 @@ SMALL_ARGS = {
     "grcnn": {"hidden_dim": 6, "pooling_dim": 10, "position_dim": 5, "embed_dim": 7, "graph_dim": 8,
               "feature_heads": 2},
     "msdn": {"dim": 12, "gate_width": 5, "update_steps": 2},
+    "reldn": {"spatial_dim": 6},
 }
 HEADS = RELATION_HEADS.names()
 MODES = ("predcls", "sgcls", "sgdet")
@@ -46,7 +47,7 @@ def batch():
 
 
 def test_every_expected_head_is_registered():
-    assert {"frequency", "imp", "motifs", "grcnn", "msdn"} <= set(HEADS)
+    assert {"frequency", "imp", "motifs", "grcnn", "msdn", "reldn"} <= set(HEADS)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -18,8 +18,8 @@ import torch
 from torch import Tensor, nn
 
 from sgg_bench.modeling.blocks.attentional_gcn import AttentionalGraphConvolution, object_neighbour_edges
+from sgg_bench.modeling.blocks.batch_pairs import batch_labels, batch_pairs
 from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias, pair_labels
-from sgg_bench.modeling.blocks.geometry import labels_for_pairs
 from sgg_bench.modeling.blocks.pairwise_features import PairwiseFeatures
 from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs, split_sizes
@@ -93,14 +93,12 @@ class GraphRCNNHead(nn.Module):
         if inputs.union_features is None:
             raise ValueError("grcnn head: union_features are required")
         num_boxes, num_pairs = inputs.num_boxes, inputs.num_pairs
-        gt = inputs.obj_labels or [None] * inputs.num_images
-        detector_labels = [labels_for_pairs(inputs.mode, g, l) for g, l in zip(gt, inputs.obj_logits)]
+        detector_labels = split_sizes(batch_labels(inputs, inputs.obj_logits), num_boxes)
         objects, relations = self.pairwise(mode=inputs.mode, obj_features=inputs.obj_features,
                                            union_features=inputs.union_features, boxes=inputs.boxes,
                                            image_sizes=inputs.image_sizes, detector_logits=inputs.obj_logits,
                                            labels=detector_labels, pairs=inputs.pairs)
-        offsets = torch.tensor([0] + num_boxes[:-1]).cumsum(0).tolist()
-        pairs = torch.cat([p + o for p, o in zip(inputs.pairs, offsets)], dim=0)
+        pairs = batch_pairs(inputs)
         neighbours = object_neighbour_edges(pairs, objects.shape[0])
 
         objects, relations = self.obj_embedding(objects), self.rel_embedding(relations)
@@ -112,8 +110,7 @@ class GraphRCNNHead(nn.Module):
         obj_logits = self.obj_classifier(objects)
         rel_logits = self.rel_classifier(relations)
         if self.freq_bias is not None:
-            labels = torch.cat([labels_for_pairs(inputs.mode, g, l)
-                                for g, l in zip(gt, split_sizes(obj_logits, num_boxes))], dim=0)
+            labels = batch_labels(inputs, split_sizes(obj_logits, num_boxes))
             rel_logits = rel_logits + self.freq_bias(*pair_labels(labels, pairs))
         return RelationHeadOutputs(rel_logits=split_sizes(rel_logits, num_pairs),
                                    obj_logits=split_sizes(obj_logits, num_boxes))

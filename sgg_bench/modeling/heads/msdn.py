@@ -20,8 +20,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from sgg_bench.modeling.blocks.batch_pairs import batch_labels, batch_pairs
 from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias, pair_labels
-from sgg_bench.modeling.blocks.geometry import labels_for_pairs
 from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs, split_sizes
 from sgg_bench.registry import RELATION_HEADS
@@ -113,8 +113,7 @@ class MSDNHead(nn.Module):
         if inputs.union_features is None:
             raise ValueError("msdn head: union_features are required")
         num_boxes, num_pairs = inputs.num_boxes, inputs.num_pairs
-        offsets = torch.tensor([0] + num_boxes[:-1]).cumsum(0).tolist()
-        pairs = torch.cat([p + o for p, o in zip(inputs.pairs, offsets)], dim=0)
+        pairs = batch_pairs(inputs)
         objects = self.obj_embedding(torch.cat(inputs.obj_features, dim=0))
         phrases = self.rel_embedding(torch.cat(inputs.union_features, dim=0))
         for _ in range(self.update_steps):
@@ -122,9 +121,7 @@ class MSDNHead(nn.Module):
         obj_logits = self.obj_classifier(objects)
         rel_logits = self.rel_classifier(phrases)
         if self.freq_bias is not None:
-            gt = inputs.obj_labels or [None] * inputs.num_images
-            labels = torch.cat([labels_for_pairs(inputs.mode, g, l)
-                                for g, l in zip(gt, split_sizes(obj_logits, num_boxes))], dim=0)
+            labels = batch_labels(inputs, split_sizes(obj_logits, num_boxes))
             rel_logits = rel_logits + self.freq_bias(*pair_labels(labels, pairs))
         return RelationHeadOutputs(rel_logits=split_sizes(rel_logits, num_pairs),
                                    obj_logits=split_sizes(obj_logits, num_boxes))

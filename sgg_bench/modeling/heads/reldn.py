@@ -17,8 +17,8 @@ import torch
 from torch import Tensor, nn
 
 from sgg_bench.modeling.blocks.contrastive_losses import contrastive_losses
+from sgg_bench.modeling.blocks.batch_pairs import batch_labels, batch_pairs
 from sgg_bench.modeling.blocks.frequency_bias import check_log_prior, FrequencyBias, pair_labels
-from sgg_bench.modeling.blocks.geometry import labels_for_pairs
 from sgg_bench.modeling.blocks.reldn_spatial import reldn_pair_geometry
 from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs, split_sizes
@@ -71,16 +71,14 @@ class RelDNHead(nn.Module):
     def forward(self, inputs: RelationHeadInputs) -> RelationHeadOutputs:
         if inputs.union_features is None:
             raise ValueError("reldn head: union_features are required")
-        num_boxes, num_pairs = inputs.num_boxes, inputs.num_pairs
-        offsets = torch.tensor([0] + num_boxes[:-1]).cumsum(0).tolist()
-        pairs = torch.cat([p + o for p, o in zip(inputs.pairs, offsets)], dim=0)
+        num_pairs = inputs.num_pairs
+        pairs = batch_pairs(inputs)
         roi = torch.cat(inputs.obj_features, dim=0)
         subj_feat, obj_feat = roi[pairs[:, 0]], roi[pairs[:, 1]]
         union = torch.cat(inputs.union_features, dim=0)
         geometry = torch.cat([reldn_pair_geometry(b[p[:, 0]], b[p[:, 1]], size)
                               for b, p, size in zip(inputs.boxes, inputs.pairs, inputs.image_sizes)], dim=0)
-        gt = inputs.obj_labels or [None] * inputs.num_images
-        labels = torch.cat([labels_for_pairs(inputs.mode, g, l) for g, l in zip(gt, inputs.obj_logits)], dim=0)
+        labels = batch_labels(inputs, inputs.obj_logits)
         rel_logits = (self.pred_classifier(self.rel_embedding(torch.cat([subj_feat, union, obj_feat], dim=1)))
                       + self.subj_classifier(subj_feat) + self.obj_classifier(obj_feat)
                       + self.spatial_classifier(self.spatial(geometry))

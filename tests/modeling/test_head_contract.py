@@ -17,6 +17,10 @@ SMALL_ARGS = {
     "imp": {"hidden_dim": 12, "num_iterations": 2, "use_frequency_bias": True},
     "motifs": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "dropout": 0.1},
     "vctree": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "dropout": 0.1},
+    "grcnn": {"hidden_dim": 6, "pooling_dim": 10, "position_dim": 5, "embed_dim": 7, "graph_dim": 8,
+              "feature_heads": 2},
+    "msdn": {"dim": 12, "gate_width": 5, "update_steps": 2},
+    "reldn": {"spatial_dim": 6},
 }
 HEADS = RELATION_HEADS.names()
 MODES = ("predcls", "sgcls", "sgdet")
@@ -44,7 +48,7 @@ def batch():
 
 
 def test_every_expected_head_is_registered():
-    assert {"frequency", "imp", "motifs", "vctree"} <= set(HEADS)
+    assert {"frequency", "imp", "motifs", "vctree", "grcnn", "msdn", "reldn"} <= set(HEADS)
 
 
 @pytest.mark.parametrize("mode", MODES)

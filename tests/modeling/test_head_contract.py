@@ -16,6 +16,8 @@ SMALL_ARGS = {
     "frequency": {},
     "imp": {"hidden_dim": 12, "num_iterations": 2, "use_frequency_bias": True},
     "motifs": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "dropout": 0.1},
+    "transformer": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "num_obj_layers": 2,
+                    "num_edge_layers": 1, "num_heads": 2, "key_dim": 5, "value_dim": 4, "inner_dim": 16},
 }
 HEADS = RELATION_HEADS.names()
 MODES = ("predcls", "sgcls", "sgdet")
@@ -43,7 +45,7 @@ def batch():
 
 
 def test_every_expected_head_is_registered():
-    assert {"frequency", "imp", "motifs"} <= set(HEADS)
+    assert {"frequency", "imp", "motifs", "transformer"} <= set(HEADS)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -18,6 +18,7 @@ SMALL_ARGS = {
     "motifs": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "dropout": 0.1},
     "transformer": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "num_obj_layers": 2,
                     "num_edge_layers": 1, "num_heads": 2, "key_dim": 5, "value_dim": 4, "inner_dim": 16},
+    "vtranse": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7},
 }
 HEADS = RELATION_HEADS.names()
 MODES = ("predcls", "sgcls", "sgdet")
@@ -45,7 +46,7 @@ def batch():
 
 
 def test_every_expected_head_is_registered():
-    assert {"frequency", "imp", "motifs", "transformer"} <= set(HEADS)
+    assert {"frequency", "imp", "motifs", "transformer", "vtranse"} <= set(HEADS)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -41,7 +41,7 @@ class TransformerHead(nn.Module):
     num_obj_layers / num_edge_layers: encoder depths (KT: OBJ_LAYER 4, REL_LAYER 2)
     num_heads, key_dim, value_dim, inner_dim: attention heads, per-head key and value sizes,
                       feed-forward size (KT: 8, 64, 64, 2048)
-    dropout:          attention, sub-layer output dropout (KT: DROPOUT_RATE 0.1)
+    dropout:          dropout on the attention weights and sub-layer outputs (KT: DROPOUT_RATE 0.1)
     position_dropout: dropout in the position embedding (KT: 0.1, fixed)
     use_frequency_bias: add the trainable frequency bias (KT: PREDICT_USE_BIAS on)
     use_union_features: multiply the pair representation with the union feature (KT: PREDICT_USE_VISION on)

@@ -25,9 +25,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    header = f"{'name':<11}{'modes':<21}{'params_head':>13}{'params_features':>17}  paper"
+    width = max([len("name")] + [len(row["name"]) for row in rows]) + 2  # names never run into the modes
+    header = f"{'name':<{width}}{'modes':<21}{'params_head':>13}{'params_features':>17}  paper"
     print(header)
     for row in rows:
-        print(f"{row['name']:<11}{','.join(row['modes']):<21}{row['params_head']:>13,}{row['params_features']:>17,}"
+        print(f"{row['name']:<{width}}{','.join(row['modes']):<21}{row['params_head']:>13,}{row['params_features']:>17,}"
               f"  {row['paper']}")
     return 0

@@ -21,6 +21,9 @@ SMALL_ARGS = {
               "feature_heads": 2},
     "msdn": {"dim": 12, "gate_width": 5, "update_steps": 2},
     "reldn": {"spatial_dim": 6},
+    "transformer": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "num_obj_layers": 2,
+                    "num_edge_layers": 1, "num_heads": 2, "key_dim": 5, "value_dim": 4, "inner_dim": 16},
+    "vtranse": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7},
 }
 HEADS = RELATION_HEADS.names()
 MODES = ("predcls", "sgcls", "sgdet")
@@ -48,7 +51,7 @@ def batch():
 
 
 def test_every_expected_head_is_registered():
-    assert {"frequency", "imp", "motifs", "vctree", "grcnn", "msdn", "reldn"} <= set(HEADS)
+    assert {"frequency", "imp", "motifs", "vctree", "transformer", "vtranse", "grcnn", "msdn", "reldn"} <= set(HEADS)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -26,7 +26,8 @@ def test_json_rows_and_reference_feature_counts(capsys):
     reference = kt_reference_counts()
     assert sum(reference.values()) == 138_999_424
     by_name = {row["name"]: row for row in rows}
-    for name in ("imp", "motifs", "vctree"):  # heads that read box and union features train all four parts
+    for name in ("imp", "motifs", "vctree", "transformer", "vtranse"):  # heads that read box and union features
+        # train all four parts
         assert by_name[name]["params_features_detail"] == reference
         assert by_name[name]["params_features"] == 138_999_424
     assert by_name["frequency"]["params_head"] == 0 and by_name["frequency"]["params_features"] == 0

@@ -1,12 +1,12 @@
-"""Class embeddings initialised from word vectors (GloVe, or the seeded random fallback)."""
+"""Class-label embeddings initialised from word vectors (GloVe or seeded random, ``word_vectors.py``)."""
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
 
 
-def checked_word_vectors(word_vectors: Tensor | None, *, num_obj_classes: int, owner: str) -> Tensor | None:
-    """(C_obj, E) float32 vectors, None when not given, or a ValueError naming ``owner``."""
+def checked_word_vectors(word_vectors: Tensor | None, num_obj_classes: int, owner: str) -> Tensor | None:
+    """``word_vectors`` as float32 (C_obj, E), None stays None; a ValueError naming ``owner`` otherwise."""
     if word_vectors is None:
         return None
     vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
@@ -16,9 +16,15 @@ def checked_word_vectors(word_vectors: Tensor | None, *, num_obj_classes: int, o
 
 
 def class_embedding(num_obj_classes: int, embed_dim: int, word_vectors: Tensor | None) -> nn.Embedding:
-    """An (C_obj, embed_dim) embedding, its rows copied from ``word_vectors`` when given."""
+    """nn.Embedding(C_obj, E), its rows copied from ``word_vectors`` (C_obj, E) when given."""
     embedding = nn.Embedding(num_obj_classes, embed_dim)
     if word_vectors is not None:
         with torch.no_grad():
             embedding.weight.copy_(word_vectors)
     return embedding
+
+
+def soft_class_embedding(embedding: nn.Embedding, logits: Tensor) -> Tensor:
+    """(N, C_obj) class logits -> (N, E) softmax-weighted mix of the embedding rows (KT's SGCls/SGDet
+    input; the logits are the frozen detector's, so no gradient flows into them)."""
+    return torch.softmax(logits.detach(), dim=1) @ embedding.weight

@@ -24,6 +24,7 @@ import dataclasses
 import torch
 from torch import Tensor, nn
 
+from sgg_bench.modeling.blocks.class_embedding import checked_word_vectors, class_embedding
 from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias
 from sgg_bench.modeling.blocks.label_decoder import HighwayLabelDecoder
 from sgg_bench.modeling.blocks.position import PositionEncoder
@@ -65,20 +66,13 @@ class MotifsHead(nn.Module):
         super().__init__()
         if box_order not in BOX_ORDERS:
             raise ValueError(f"motifs head: box_order: expected one of {BOX_ORDERS}, found {box_order!r}")
+        word_vectors = checked_word_vectors(word_vectors, num_obj_classes, "motifs head")
         if word_vectors is not None:
-            word_vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
-            if word_vectors.dim() != 2 or word_vectors.shape[0] != num_obj_classes:
-                raise ValueError(f"motifs head: word_vectors: expected shape ({num_obj_classes}, E), "
-                                 f"found {tuple(word_vectors.shape)}")
             embed_dim = int(word_vectors.shape[1])
         self.box_order = box_order
         self.needs = dataclasses.replace(type(self).needs, union_features=bool(use_union_features))
-        self.ctx_embed = nn.Embedding(num_obj_classes, embed_dim)
-        self.edge_embed = nn.Embedding(num_obj_classes, embed_dim)
-        if word_vectors is not None:
-            with torch.no_grad():
-                self.ctx_embed.weight.copy_(word_vectors)
-                self.edge_embed.weight.copy_(word_vectors)
+        self.ctx_embed = class_embedding(num_obj_classes, embed_dim, word_vectors)
+        self.edge_embed = class_embedding(num_obj_classes, embed_dim, word_vectors)
         self.position_embed = PositionEncoder(position_dim)
         context_input = obj_feature_dim + embed_dim + position_dim
         self.obj_context = nn.LSTM(context_input, hidden_dim, num_layers=num_obj_layers, bidirectional=True,

@@ -39,15 +39,17 @@ def test_vtranse_has_the_reference_parameter_count(capsys):
 
 
 def test_pair_box_code_by_hand():
-    # Image 100 high, 200 wide: everything is divided by max(100, 200, 100) = 200.
+    # Image 100 high, 200 wide: everything is divided by max(100, 200, 100) = 200. Widths follow
+    # the reference's +1 pixel rule; union and intersection are coded from the normalised corners
+    # with the same +1 (as the reference does), so their widths exceed 1.
     boxes = torch.tensor([[20.0, 10, 60, 50], [40, 30, 120, 90], [150, 0, 180, 20]])
     code = pair_box_code(boxes, torch.tensor([[0, 1], [0, 2]]), (100, 200))
-    a = [0.1, 0.05, 0.3, 0.25, 0.2, 0.15, 0.2, 0.2]
-    b = [0.2, 0.15, 0.6, 0.45, 0.4, 0.3, 0.4, 0.3]
-    c = [0.75, 0.0, 0.9, 0.1, 0.825, 0.05, 0.15, 0.1]
-    union_ab = [0.1, 0.05, 0.6, 0.45, 0.35, 0.25, 0.5, 0.4]
-    overlap_ab = [0.2, 0.15, 0.3, 0.25, 0.25, 0.2, 0.1, 0.1]
-    union_ac = [0.1, 0.0, 0.9, 0.25, 0.5, 0.125, 0.8, 0.25]
+    a = [0.1, 0.05, 0.3, 0.25, 40.5 / 200, 30.5 / 200, 41 / 200, 41 / 200]
+    b = [0.2, 0.15, 0.6, 0.45, 80.5 / 200, 60.5 / 200, 81 / 200, 61 / 200]
+    c = [0.75, 0.0, 0.9, 0.1, 165.5 / 200, 10.5 / 200, 31 / 200, 21 / 200]
+    union_ab = [0.1, 0.05, 0.6, 0.45, 0.1 + 0.75, 0.05 + 0.7, 1.5, 1.4]
+    overlap_ab = [0.2, 0.15, 0.3, 0.25, 0.2 + 0.55, 0.15 + 0.55, 1.1, 1.1]
+    union_ac = [0.1, 0.0, 0.9, 0.25, 0.1 + 0.9, 0.625, 1.8, 1.25]
     expected = torch.tensor([a + b + union_ab + overlap_ab, a + c + union_ac + [0.0] * 8])  # a, c do not overlap
     torch.testing.assert_close(code, expected)
     # Small images are divided by at least 100.

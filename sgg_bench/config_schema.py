@@ -70,7 +70,8 @@ def _nullable_float(minimum: float):
     inner = _float(minimum)
 
     def check(value):
-        return None if value is None else (inner(value) and inner(value) + " or null")
+        problem = None if value is None else inner(value)
+        return problem and problem + " or null"
     return check
 
 

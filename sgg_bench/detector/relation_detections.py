@@ -27,16 +27,17 @@ def one_label_per_box(class_logits: Tensor, box_regression: Tensor, proposals: l
     all_scores = F.softmax(class_logits, -1).split(counts, 0)
     out = []
     for boxes, scores, size in zip(all_boxes, all_scores, image_sizes):
+        num_proposals = scores.shape[0]
         boxes = box_ops.clip_boxes_to_image(boxes, size)[:, 1:].reshape(-1, 4)
-        labels = torch.arange(1, num_classes, device=scores.device).repeat(scores.shape[0])
-        proposal = torch.arange(scores.shape[0], device=scores.device).repeat_interleave(num_classes - 1)
+        labels = torch.arange(1, num_classes, device=scores.device).repeat(num_proposals)
+        proposal = torch.arange(num_proposals, device=scores.device).repeat_interleave(num_classes - 1)
         scores = scores[:, 1:].reshape(-1)
         keep = torch.where(scores > score_thresh)[0]
         keep = keep[box_ops.remove_small_boxes(boxes[keep], min_size=1e-2)]
         keep = keep[box_ops.batched_nms(boxes[keep], scores[keep], labels[keep], nms_thresh)]  # by score, desc
         # The first (best-scoring) surviving class of each proposal only.
         order = torch.arange(keep.numel(), device=keep.device)
-        first = torch.full((scores.shape[0] // max(num_classes - 1, 1) + 1,), keep.numel(), dtype=torch.long,
+        first = torch.full((num_proposals,), keep.numel(), dtype=torch.long,
                            device=keep.device).scatter_reduce(0, proposal[keep], order, reduce="amin")
         keep = keep[torch.sort(first[first < keep.numel()]).values][:detections_per_img]
         out.append({"boxes": boxes[keep], "labels": labels[keep], "scores": scores[keep], "proposal": proposal[keep]})

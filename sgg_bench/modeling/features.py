@@ -59,6 +59,10 @@ class ImageFeatures:
         from torchvision.models.detection.transform import resize_boxes
         return resize_boxes(boxes_resized, list(self.image_size), list(self.original_size))
 
+    def to_resized(self, boxes_original: Tensor) -> Tensor:
+        from torchvision.models.detection.transform import resize_boxes
+        return resize_boxes(boxes_original.float(), list(self.original_size), list(self.image_size))
+
 
 def pair_rows(pairs: Tensor, num_boxes: int) -> Tensor:
     """Row of each (i, j) pair in the ``all_ordered_pairs(num_boxes)`` table (row-major, i != j)."""
@@ -174,27 +178,29 @@ class RelationFeatures(nn.Module):
             boxes = [d["boxes"].float().reshape(-1, 4) for d in self.frozen.detect(batch)]
             if box_source == "detections+gt":
                 boxes = [torch.cat([d, g.float()], dim=0) for d, g in zip(boxes, batch.boxes)]
-        features = self._box_features(batch, boxes)
-        logits = [self.frozen.class_logits(f) for f in self._detector_box_features(batch, boxes, features)]
+        features, detector_features = self._box_features(batch, boxes)
+        logits = [self.frozen.class_logits(f) for f in detector_features]
         return [ImageFeatures(boxes=b, image_size=tuple(batch.image_sizes[i]), original_size=tuple(batch.original_sizes[i]),
                               box_features=f, obj_logits=l, batch=batch, index=i)
                 for i, (b, f, l) in enumerate(zip(boxes, features, logits))]
 
-    def _box_features(self, batch: FeatureBatch, boxes: list[Tensor]) -> list[Tensor]:
+    def _box_features(self, batch: FeatureBatch, boxes: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
+        """Per image, the relation-stage box features and the detector's own box-head features
+        (its classifier's input), from one pooling of the boxes; the two are the same when frozen,
+        while a trainable copy drifts from the detector."""
         if self.freeze:
-            return self.frozen.roi_features(batch, boxes)
+            features = self.frozen.roi_features(batch, boxes)
+            return features, features
         counts = [int(b.shape[0]) for b in boxes]
         if sum(counts) == 0:
             anchor = sum(p.sum() for p in self.box_extractor.parameters()) * 0.0
-            return [torch.zeros((0, self.feature_dim), device=self.device) + anchor for _ in counts]
+            empty = [torch.zeros((0, self.feature_dim), device=self.device) for _ in counts]
+            return [e + anchor for e in empty], empty
+        heads = self.frozen.detector.roi_heads
         with torch.no_grad():
-            pooled = self.frozen.detector.roi_heads.box_roi_pool(batch.features, boxes, batch.image_sizes)
-        return list(self.box_extractor(pooled).split(counts))
-
-    def _detector_box_features(self, batch, boxes, features):
-        """The detector's own box-head features (its classifier's input): equal to ``features``
-        when frozen, recomputed otherwise (the trainable copy has drifted from the detector)."""
-        return features if self.freeze else self.frozen.roi_features(batch, boxes)
+            pooled = heads.box_roi_pool(batch.features, boxes, batch.image_sizes)
+            detector_features = list(heads.box_head(pooled).split(counts))
+        return list(self.box_extractor(pooled).split(counts)), detector_features
 
     # -- per pair ----------------------------------------------------------------------------------
     def pair_features(self, images: Sequence[ImageFeatures], pairs: Sequence[Tensor]) -> list[Tensor]:

@@ -128,7 +128,7 @@ class SceneGraphModel(nn.Module):
             for index, item in enumerate(batch):
                 relations = item["relations"].to(device=device, dtype=torch.long).reshape(-1, 3)
                 if self.mode == "sgdet":
-                    gt_resized = _to_resized(item["boxes"].to(device).reshape(-1, 4), images[index])
+                    gt_resized = images[index].to_resized(item["boxes"].to(device).reshape(-1, 4))
                     matches = match_boxes_to_gt(boxes[index], gt_resized, iou_threshold=self.sgdet_match_iou)
                     labels = torch.where(matches >= 0, gt_labels[index][matches.clamp(min=0)],
                                          torch.zeros_like(matches))
@@ -193,9 +193,3 @@ class SceneGraphModel(nn.Module):
                 image_id=int(item["image_id"]), boxes=boxes, labels=labels, scores=scores,
                 pairs=prepared.inputs.pairs[index], rel_logits=outputs.rel_logits[index]))
         return predictions
-
-
-def _to_resized(boxes_original: Tensor, image: ImageFeatures) -> Tensor:
-    """(G, 4) original pixels -> the resized frame of ``image``."""
-    from torchvision.models.detection.transform import resize_boxes
-    return resize_boxes(boxes_original.float(), list(image.original_size), list(image.image_size))

@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias, pair_labels
-from sgg_bench.modeling.blocks.geometry import labels_for_pairs
+from sgg_bench.modeling.blocks.batch_pairs import batch_labels, batch_pairs
 from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs, split_sizes
 from sgg_bench.registry import RELATION_HEADS
@@ -71,9 +71,7 @@ class IMPHead(nn.Module):
         if inputs.union_features is None:
             raise ValueError("imp head: union_features are required")
         num_boxes, num_pairs = inputs.num_boxes, inputs.num_pairs
-        # Flatten the batch: pair indices shifted to the concatenated box list.
-        offsets = torch.tensor([0] + num_boxes[:-1]).cumsum(0).tolist() if num_boxes else []
-        pairs = torch.cat([p + o for p, o in zip(inputs.pairs, offsets)], dim=0) if inputs.pairs else None
+        pairs = batch_pairs(inputs)  # indices into the concatenated box list
         obj_feats = torch.cat(inputs.obj_features, dim=0)
         union = torch.cat(inputs.union_features, dim=0)
         nodes = torch.relu(self.obj_unary(self.dropout(obj_feats)))
@@ -93,8 +91,7 @@ class IMPHead(nn.Module):
         rel_logits = self.rel_classifier(edges)
         obj_logits = self.obj_classifier(nodes)
         if self.freq_bias is not None:
-            labels = torch.cat([labels_for_pairs(inputs.mode, inputs.obj_labels[i] if inputs.obj_labels else None, l)
-                                for i, l in enumerate(split_sizes(obj_logits, num_boxes))], dim=0)
+            labels = batch_labels(inputs, split_sizes(obj_logits, num_boxes))
             rel_logits = rel_logits + self.freq_bias(*pair_labels(labels, pairs))
         return RelationHeadOutputs(rel_logits=split_sizes(rel_logits, num_pairs),
                                    obj_logits=split_sizes(obj_logits, num_boxes))

@@ -29,6 +29,7 @@ class TrainRequest:
     output_root: str | None = None
     resume: bool = False
     force: bool = False
+    effects: list[str] = field(default_factory=list)   # test-time effects to add (``runs/effects.py``)
 
 
 def check_dataset_present(cfg) -> None:
@@ -69,6 +70,8 @@ def validate(request: TrainRequest):
                               f"{cfg.solver.schedule!r} (set it in configs/models/detector.yaml)")
     else:
         validate_relation_config(cfg)
+    from sgg_bench.runs.effects import requested_effects
+    requested_effects(request.model, cfg.model.head_args if request.model != DETECTOR else {}, request.effects)
     if cfg.detector.weights and not Path(cfg.detector.weights).is_file():
         raise ConfigError(f"detector.weights: file {cfg.detector.weights} does not exist")
     run_directory(cfg, model=request.model)  # checks run.name
@@ -145,18 +148,24 @@ def _run(request: TrainRequest, cfg, *, console: bool) -> Path:
             from sgg_bench.runs.detector import detector_run
             detector_run(cfg, run_dir, resume=request.resume)
         else:
-            _relation_run(cfg, run_dir, model=request.model, resume=request.resume)
+            from sgg_bench.runs.effects import retire_effect_runs
+            if dist_utils.is_main_process() and not request.resume:
+                for path in retire_effect_runs(run_dir):
+                    logger.info("a new training run: its earlier effect folder was moved to %s", path)
+            _relation_run(cfg, run_dir, model=request.model, resume=request.resume, effects=request.effects)
     finally:
         logs.detach_log(handlers)
     return run_dir
 
 
-def _relation_run(cfg, run_dir: Path, *, model: str, resume: bool) -> None:
+def _relation_run(cfg, run_dir: Path, *, model: str, resume: bool, effects: list[str]) -> None:
     from sgg_bench.engine import distributed as dist_utils
     from sgg_bench.engine.inference import write_predictions
     from sgg_bench.runs import folder as run_folder
+    from sgg_bench.runs.effects import head_setting, requested_effects, retire_effect_runs, write_effect_runs
     from sgg_bench.runs.evaluate import evaluate_run
     from sgg_bench.runs.relation import train_relation_model
+    from sgg_bench.utils.hashing import sha256_file
     from sgg_bench.runs.splits import open_split
 
     device = dist_utils.default_device(str(cfg.run.device))
@@ -165,7 +174,7 @@ def _relation_run(cfg, run_dir: Path, *, model: str, resume: bool) -> None:
                               dataset_name=cfg.dataset.name, mode=cfg.model.mode,
                               batch_size=int(cfg.test.ims_per_batch), cache_images=False)
     if dist_utils.is_main_process():
-        setting = _setting(model, cfg.model.head_args)
+        setting = head_setting(model, cfg.model.head_args)
         run_folder.write_run_json(
             run_dir, run_id=run_folder.run_id(cfg.dataset.name, run_dir.name), model=model, dataset=cfg.dataset.name,
             dataset_root=str(cfg.dataset.root), mode=cfg.model.mode, split="test", protocol=cfg.eval.protocol,
@@ -173,12 +182,10 @@ def _relation_run(cfg, run_dir: Path, *, model: str, resume: bool) -> None:
             extra={"inference_images_per_second": speed["images_per_second"], "device": str(device),
                    "setting": setting})
         evaluate_run(run_dir)
+        for path in retire_effect_runs(run_dir, checkpoint_sha256=sha256_file(checkpoint) if checkpoint else None):
+            logger.info("effect folder of an earlier checkpoint moved to %s", path)
     dist_utils.barrier()
-
-
-def _setting(model: str, head_args) -> str:
-    """The named variant of a head (e.g. IMP with the frequency bias), from its registry metadata."""
-    from sgg_bench.registry import RELATION_HEADS
-
-    describe = RELATION_HEADS.info(model).get("setting")
-    return str(describe(dict(head_args))) if callable(describe) else ""
+    extra = requested_effects(model, cfg.model.head_args, effects)
+    if extra:
+        write_effect_runs(cfg, run_dir, network, model=model, effects=extra, checkpoint=checkpoint,
+                          train_seconds=train_seconds, device=device)

@@ -25,7 +25,7 @@ def feature_cache_for(cfg: Mapping[str, Any], detector_args: Mapping[str, Any]):
         return None
     weights = cfg["detector"]["weights"]
     settings = {"detector": cfg["detector"]["name"], "args": dict(detector_args), "freeze": True,
-                "rect_masks": bool(features["rect_masks"]), "version": 2}
+                "rect_masks": bool(features["rect_masks"]), "version": 3}
     return FeatureCache(Path(cfg["run"]["output_root"]) / ".cache" / "features",
                         detector_key(sha256_file(weights) if weights else "random-init", settings))
 

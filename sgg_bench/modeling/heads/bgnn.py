@@ -140,6 +140,7 @@ class BGNNHead(nn.Module):
         if inputs.union_features is None:
             raise ValueError("bgnn head: union_features are required")
         num_boxes, num_pairs = inputs.num_boxes, inputs.num_pairs
+        pretraining = self.pretraining_confidence
         if self.training:
             self.training_steps += 1
         detector_labels = split_sizes(batch_labels(inputs, inputs.obj_logits), num_boxes)
@@ -159,7 +160,7 @@ class BGNNHead(nn.Module):
             if self.training and inputs.rel_labels is not None:
                 losses[f"loss_confidence_{k}"] = confidence_loss(
                     logits, torch.cat(inputs.rel_labels, dim=0), alpha=self.focal_alpha, gamma=self.focal_gamma)
-            if not self.pretraining_confidence:
+            if not pretraining:
                 graph_entities, graph_predicates = self.graph(initial_entities, initial_predicates, pairs,
                                                               self.scaling(confidence), valid)
             confidence_input = graph_predicates

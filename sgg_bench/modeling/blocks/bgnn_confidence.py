@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sgg_bench.modeling.blocks.class_embedding import class_embedding
 from sgg_bench.modeling.blocks.geometry import encode_box_geometry
 
 
@@ -30,9 +31,7 @@ class RelationConfidence(nn.Module):
                  geometry_dim: int = 128):
         super().__init__()
         num_classes, embed_dim = word_vectors.shape
-        self.class_embed = nn.Embedding(num_classes, embed_dim)
-        with torch.no_grad():
-            self.class_embed.weight.copy_(word_vectors)
+        self.class_embed = class_embedding(num_classes, embed_dim, word_vectors)
         self.box_embed = nn.Sequential(nn.Linear(9, geometry_dim), nn.ReLU(), nn.Linear(geometry_dim, geometry_dim))
         self.symbolic = nn.Sequential(nn.ReLU(), nn.Linear(2 * embed_dim + 2 * geometry_dim, hidden_dim))
         self.visual = nn.Sequential(nn.ReLU(), nn.Linear(input_dim, hidden_dim))

@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from sgg_bench.modeling.blocks.batch_pairs import batch_labels, batch_pairs
 from sgg_bench.modeling.blocks.bgnn_confidence import RelationConfidence, batch_box_codes, confidence_loss
 from sgg_bench.modeling.blocks.bgnn_message_passing import BipartiteMessagePassing, LearnableConfidenceScaling
+from sgg_bench.modeling.blocks.class_embedding import checked_word_vectors
 from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias, pair_labels
 from sgg_bench.modeling.blocks.pairwise_features import PairwiseFeatures
 from sgg_bench.modeling.contract import HeadNeeds
@@ -92,12 +93,9 @@ class BGNNHead(nn.Module):
                              f"{refine_iters}")
         if rce_pretrain_steps < 0:
             raise ValueError(f"bgnn head: rce_pretrain_steps: expected >= 0, found {rce_pretrain_steps}")
+        word_vectors = checked_word_vectors(word_vectors, num_obj_classes, "bgnn head")
         if word_vectors is None:
             raise ValueError("bgnn head: word_vectors: expected a (C_obj, E) tensor (sgg_bench.modeling.word_vectors)")
-        word_vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
-        if word_vectors.dim() != 2 or word_vectors.shape[0] != num_obj_classes:
-            raise ValueError(f"bgnn head: word_vectors: expected shape ({num_obj_classes}, E), "
-                             f"found {tuple(word_vectors.shape)}")
         self.num_obj_classes = int(num_obj_classes)
         self.valid_box_score = float(valid_box_score)
         self.focal_alpha, self.focal_gamma = float(focal_alpha), float(focal_gamma)
@@ -143,11 +141,7 @@ class BGNNHead(nn.Module):
         pretraining = self.pretraining_confidence
         if self.training:
             self.training_steps += 1
-        detector_labels = split_sizes(batch_labels(inputs, inputs.obj_logits), num_boxes)
-        entities, predicates = self.pairwise(mode=inputs.mode, obj_features=inputs.obj_features,
-                                             union_features=inputs.union_features, boxes=inputs.boxes,
-                                             image_sizes=inputs.image_sizes, detector_logits=inputs.obj_logits,
-                                             labels=detector_labels, pairs=inputs.pairs)
+        entities, predicates = self.pairwise.from_head_inputs(inputs)
         pairs = batch_pairs(inputs)
         class_probs, valid = self._class_probs_and_validity(inputs)
         box_codes = batch_box_codes(inputs.boxes, inputs.image_sizes)

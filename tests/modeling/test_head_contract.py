@@ -25,6 +25,9 @@ SMALL_ARGS = {
                     "num_edge_layers": 1, "num_heads": 2, "key_dim": 5, "value_dim": 4, "inner_dim": 16},
     "vtranse": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7},
     "causal": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "dropout": 0.1},
+    "bgnn": {"hidden_dim": 6, "pooling_dim": 10, "position_dim": 5, "embed_dim": 7, "graph_dim": 8,
+             "confidence_dim": 6, "confidence_geometry_dim": 4, "gate_width": 3, "graph_steps": 2,
+             "refine_iters": 2, "rce_pretrain_steps": 0},
 }
 HEADS = RELATION_HEADS.names()
 # A head that is several models (registry ``variants``, e.g. the causal predictor's contexts) also
@@ -62,7 +65,7 @@ def batch():
 
 def test_every_expected_head_is_registered():
     assert {"frequency", "imp", "motifs", "vctree", "transformer", "vtranse", "grcnn", "msdn", "reldn",
-            "causal"} <= set(HEADS)
+            "causal", "bgnn"} <= set(HEADS)
     assert {"causal+context=vctree", "causal+context=vtranse"} <= set(CASES)
 
 

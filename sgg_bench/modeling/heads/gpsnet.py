@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from sgg_bench.modeling.blocks.batch_pairs import batch_labels, batch_pairs
+from sgg_bench.modeling.blocks.class_embedding import checked_word_vectors
 from sgg_bench.modeling.blocks.direction_aware_messages import DirectionAwareMessages, TripletGate
 from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias, pair_labels
 from sgg_bench.modeling.blocks.layer_init import kaiming_linear
@@ -130,12 +131,9 @@ class GPSNetHead(nn.Module):
         super().__init__()
         if update_steps < 0:
             raise ValueError(f"gpsnet head: update_steps: expected >= 0, found {update_steps}")
+        word_vectors = checked_word_vectors(word_vectors, num_obj_classes, "gpsnet head")
         if word_vectors is None:
             raise ValueError("gpsnet head: word_vectors: expected a (C_obj, E) tensor (sgg_bench.modeling.word_vectors)")
-        word_vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
-        if word_vectors.dim() != 2 or word_vectors.shape[0] != num_obj_classes:
-            raise ValueError(f"gpsnet head: word_vectors: expected shape ({num_obj_classes}, E), "
-                             f"found {tuple(word_vectors.shape)}")
         self.refines_objects = bool(refine_objects)
         self.pairwise = PairwiseFeatures(obj_feature_dim=obj_feature_dim, union_feature_dim=union_feature_dim,
                                          word_vectors=word_vectors, hidden_dim=hidden_dim, pooling_dim=pooling_dim,
@@ -165,14 +163,8 @@ class GPSNetHead(nn.Module):
         return objects, relations
 
     def forward(self, inputs: RelationHeadInputs) -> RelationHeadOutputs:
-        if inputs.union_features is None:
-            raise ValueError("gpsnet head: union_features are required")
         num_boxes, num_pairs = inputs.num_boxes, inputs.num_pairs
-        detector_labels = split_sizes(batch_labels(inputs, inputs.obj_logits), num_boxes)
-        objects, relations = self.pairwise(mode=inputs.mode, obj_features=inputs.obj_features,
-                                           union_features=inputs.union_features, boxes=inputs.boxes,
-                                           image_sizes=inputs.image_sizes, detector_logits=inputs.obj_logits,
-                                           labels=detector_labels, pairs=inputs.pairs)
+        objects, relations = self.pairwise.from_head_inputs(inputs, owner="gpsnet head")
         pairs = batch_pairs(inputs)
         objects, relations = self.refine(objects, relations, pairs)
         rel_logits = self.rel_classifier(relations + self.pair_features(objects, pairs))

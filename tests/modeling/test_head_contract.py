@@ -53,8 +53,7 @@ def batch():
 
 
 def test_every_expected_head_is_registered():
-    assert {"frequency", "imp", "motifs", "vctree", "transformer", "vtranse", "grcnn", "msdn", "reldn",
-            "gpsnet"} <= set(HEADS)
+    assert {"frequency", "imp", "motifs", "vctree", "transformer", "vtranse", "grcnn", "msdn", "reldn"} <= set(HEADS)
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -12,11 +12,11 @@
     context_outputs.py       what a context block hands its head's predicate classifier
     pair_geometry.py         the reference's 32-d box-pair code (get_box_pair_info)
     pair_spatial.py          the causal predictor's spatial embedding of that code
-    pairwise_features.py     PySGG's object and pair representations (Graph R-CNN, GPS-Net)
+    pairwise_features.py     PySGG's object and pair representations (Graph R-CNN)
     attentional_gcn.py       Graph R-CNN's attentional graph convolution
-    direction_aware_messages.py  GPS-Net's triplet gate and direction-aware message passing
     reldn_spatial.py         RelDN's 28-d pair geometry
     contrastive_losses.py    RelDN's graphical contrastive losses
     batch_pairs.py           batch-level views of per-image pairs and labels
     layer_init.py            linear layers with the reference's initialisations
+    direction_aware_messages.py  GPS-Net's triplet gate and direction-aware message passing
 """

@@ -20,7 +20,6 @@ from torch import Tensor, nn
 from sgg_bench.modeling.blocks.batch_pairs import batch_labels
 from sgg_bench.modeling.blocks.pair_geometry import box_pair_geometry, normalised_box_code
 from sgg_bench.modeling.blocks.position import PositionEncoder
-from sgg_bench.modeling.head_io import RelationHeadInputs, split_sizes
 
 
 class PairwiseFeatures(nn.Module):
@@ -78,13 +77,10 @@ class PairwiseFeatures(nn.Module):
         rel = self.rel_finalize(pair_repr) + union
         return self.obj_finalize(augmented), rel
 
-    def from_head_inputs(self, inputs: RelationHeadInputs, *, owner: str) -> tuple[Tensor, Tensor]:
-        """``forward`` on a head's inputs, with the GT labels (PredCls) or the detector's foreground
-        argmax for the label embedding, as the reference; ``owner`` names the head in the error
-        raised when it did not get its union features."""
-        if inputs.union_features is None:
-            raise ValueError(f"{owner}: union_features are required")
-        labels = split_sizes(batch_labels(inputs, inputs.obj_logits), inputs.num_boxes)
+    def from_head_inputs(self, inputs) -> tuple[Tensor, Tensor]:
+        """``forward`` on a head's ``RelationHeadInputs`` with PySGG's labels (GT in PredCls,
+        else the detector's foreground argmax)."""
+        labels = list(torch.split(batch_labels(inputs, inputs.obj_logits), inputs.num_boxes))
         return self(mode=inputs.mode, obj_features=inputs.obj_features, union_features=inputs.union_features,
                     boxes=inputs.boxes, image_sizes=inputs.image_sizes, detector_logits=inputs.obj_logits,
                     labels=labels, pairs=inputs.pairs)

@@ -163,8 +163,10 @@ class GPSNetHead(nn.Module):
         return objects, relations
 
     def forward(self, inputs: RelationHeadInputs) -> RelationHeadOutputs:
+        if inputs.union_features is None:
+            raise ValueError("gpsnet head: union_features are required")
         num_boxes, num_pairs = inputs.num_boxes, inputs.num_pairs
-        objects, relations = self.pairwise.from_head_inputs(inputs, owner="gpsnet head")
+        objects, relations = self.pairwise.from_head_inputs(inputs)
         pairs = batch_pairs(inputs)
         objects, relations = self.refine(objects, relations, pairs)
         rel_logits = self.rel_classifier(relations + self.pair_features(objects, pairs))

@@ -90,8 +90,10 @@ class GraphRCNNHead(nn.Module):
                                                  num_rel_classes=num_rel_classes, owner="grcnn head")
 
     def forward(self, inputs: RelationHeadInputs) -> RelationHeadOutputs:
+        if inputs.union_features is None:
+            raise ValueError("grcnn head: union_features are required")
         num_boxes, num_pairs = inputs.num_boxes, inputs.num_pairs
-        objects, relations = self.pairwise.from_head_inputs(inputs, owner="grcnn head")
+        objects, relations = self.pairwise.from_head_inputs(inputs)
         pairs = batch_pairs(inputs)
         neighbours = object_neighbour_edges(pairs, objects.shape[0])
 

@@ -20,6 +20,8 @@ SMALL_ARGS = {
     "grcnn": {"hidden_dim": 6, "pooling_dim": 10, "position_dim": 5, "embed_dim": 7, "graph_dim": 8,
               "feature_heads": 2},
     "msdn": {"dim": 12, "gate_width": 5, "update_steps": 2},
+    "gpsnet": {"hidden_dim": 6, "pooling_dim": 12, "position_dim": 5, "embed_dim": 7, "graph_dim": 8,
+               "gate_filters": 3},
     "reldn": {"spatial_dim": 6},
     "transformer": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "num_obj_layers": 2,
                     "num_edge_layers": 1, "num_heads": 2, "key_dim": 5, "value_dim": 4, "inner_dim": 16},

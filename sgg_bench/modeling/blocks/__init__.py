@@ -25,4 +25,5 @@
     contrastive_losses.py    RelDN's graphical contrastive losses
     batch_pairs.py           batch-level views of per-image pairs and labels
     layer_init.py            linear layers with the reference's initialisations
+    direction_aware_messages.py  GPS-Net's triplet gate and direction-aware message passing
 """

@@ -100,12 +100,15 @@ def _merge(summaries: list[dict]) -> dict:
     return merged
 
 
-def pseudo_label_quality(pseudo_labels, dataset_root, *, seeds: Sequence[int] = (0, 1, 2),
-                         config: GroundingConfig = GroundingConfig()) -> dict:
-    """Precision and recall of ``pseudo_labels`` (a ``PseudoLabelSet``) against ``dataset_root``'s ground truth."""
+def pseudo_label_quality(pseudo_labels, dataset_root=None, *, ground_truth: dict | None = None,
+                         seeds: Sequence[int] = (0, 1, 2), config: GroundingConfig = GroundingConfig()) -> dict:
+    """Precision and recall of ``pseudo_labels`` (a ``PseudoLabelSet``) against ``dataset_root``'s ground
+    truth, or ``ground_truth`` = {image id: (boxes (G, 4), labels (G,), relations (R, 3))} in dataset ids."""
     vocab = pseudo_labels.vocab
     names = vocab.dataset_predicates
-    truth = _ground_truth(dataset_root, pseudo_labels.image_ids)
+    truth = ground_truth if ground_truth is not None else _ground_truth(dataset_root, pseudo_labels.image_ids)
+    truth = {int(k): (np.asarray(b, np.float32).reshape(-1, 4), np.asarray(l, np.int64).reshape(-1),
+                      np.unique(np.asarray(r, np.int64).reshape(-1, 3), axis=0)) for k, (b, l, r) in truth.items()}
     missing = [int(i) for i in pseudo_labels.image_ids if int(i) not in truth]
     if missing:
         raise ValueError(f"{dataset_root}: {len(missing)} pseudo-label images have no ground truth (first: {missing[0]})")

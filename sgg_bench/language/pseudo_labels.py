@@ -226,8 +226,8 @@ class PseudoLabelSet:
 
 def _check_offsets(path: Path, name: str, offsets: np.ndarray, num_images: int, rows: int) -> None:
     if offsets.shape != (num_images + 1,) or offsets[0] != 0 or offsets[-1] != rows or np.any(np.diff(offsets) < 0):
-        raise DataFormatError(path, name, f"{num_images + 1} non-decreasing offsets from 0 to {rows}",
-                              f"shape {offsets.shape}")
+        shown = offsets.tolist() if offsets.size <= 6 else f"{offsets.size} values from {offsets[0]} to {offsets[-1]}"
+        raise DataFormatError(path, name, f"{num_images + 1} non-decreasing offsets from 0 to {rows}", shown)
 
 
 def _validate(path: Path, a: dict, vocab: PseudoLabelVocabulary) -> None:

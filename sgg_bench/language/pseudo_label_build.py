@@ -164,7 +164,7 @@ def build_pseudo_labels(out_dir: str | os.PathLike, *, dataset_root: str | os.Pa
         nodes, triplets = graphs.get(image_id, EMPTY_GRAPH)
         rows.append(PseudoLabelImage(image_id=image_id, image_path=path, width=width, height=height,
                                      node_classes=nodes, triplets=triplets, **found))
-    meta = dict(params, wordnet=matcher is not None, num_triplets=int(sum(len(r.triplets) for r in rows)),
+    meta = dict(params, wordnet=matcher is not None, num_images=len(rows), num_triplets=int(sum(len(r.triplets) for r in rows)),
                 num_detections=int(sum(r.num_detections for r in rows)), **extra,
                 seconds=round(time.perf_counter() - started, 2))
     write_pseudo_labels(partial, vocab=vocab, images=rows, meta=meta)

@@ -3,7 +3,7 @@
     sgg-bench pseudo-label --captions FILE --detector RUN_DIR --dataset DIR --out DIR [--vocabulary closed|open]
     sgg-bench pseudo-label --weak [--split train] --detector RUN_DIR --dataset DIR --out DIR
     sgg-bench pseudo-label --split test --detector RUN_DIR --dataset DIR --out DIR          (detections only)
-    sgg-bench pseudo-label-quality PSEUDO_DIR --dataset DIR [--seeds 0 1 2] [--out FILE.json]
+    sgg-bench pseudo-label-quality PSEUDO_DIR --dataset DIR [--seeds 0 1 2] [--no-overlap] [--out FILE.json]
     sgg-bench pseudo-label-export PSEUDO_DIR --out DIR [--name synth] [--one-hot-dists]
 
 The format is docs/FORMATS.md ("Pseudo-label dataset"); the method docs/LANGUAGE.md.
@@ -38,6 +38,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     quality.add_argument("pseudo_labels", type=Path, help="a pseudo-label folder")
     quality.add_argument("--dataset", type=Path, required=True, help="the dataset folder with the localized ground truth")
     quality.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="grounding draws to average (default 0 1 2)")
+    quality.add_argument("--no-overlap", action="store_true",
+                         help="ground without SGNLS's overlap requirement (to see what it costs)")
     quality.add_argument("--out", type=Path, default=None, help="also write the figures as JSON (atomically)")
     quality.set_defaults(func=_run_quality)
 
@@ -63,12 +65,15 @@ def _run_build(args: argparse.Namespace) -> int:
 
 
 def _run_quality(args: argparse.Namespace) -> int:
+    from sgg_bench.language.grounding import GroundingConfig
     from sgg_bench.language.pseudo_label_quality import pseudo_label_quality, quality_markdown
     from sgg_bench.language.pseudo_labels import read_pseudo_labels
     from sgg_bench.utils.atomic import atomic_write_json
 
     pseudo = read_pseudo_labels(args.pseudo_labels)
-    result = pseudo_label_quality(pseudo, args.dataset, seeds=args.seeds)
+    result = pseudo_label_quality(pseudo, args.dataset, seeds=args.seeds,
+                                  config=GroundingConfig(require_overlap=not args.no_overlap))
+    result["require_overlap"] = not args.no_overlap
     result["pseudo_labels"] = {k: pseudo.meta.get(k) for k in ("supervision", "vocabulary", "captions", "detector_run")}
     if args.out is not None:
         atomic_write_json(args.out, result)

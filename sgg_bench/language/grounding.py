@@ -1,4 +1,4 @@
-"""Grounding unlocalized scene graphs to detector boxes, redone every iteration (LANGUAGE.md §4).
+"""Grounding unlocalized scene graphs to detector boxes, redone every iteration (docs/LANGUAGE.md §8.2).
 
 SGNLS's rules (``box_head/sampling.py::assign_label_to_proposals_by_dict`` and
 ``relation_head/sampling.py``), reimplemented on numpy with an explicit ``numpy.random.Generator``
@@ -31,7 +31,7 @@ import numpy as np
 
 KIND_BACKGROUND_PREDICATE = 0   # both boxes foreground, predicate background
 KIND_POSITIVE = 1
-KIND_BACKGROUND_BOX = 2         # subject or object box is background (§4.3)
+KIND_BACKGROUND_BOX = 2         # subject or object box is background (rule 3)
 
 
 @dataclass(frozen=True)

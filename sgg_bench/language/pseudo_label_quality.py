@@ -7,7 +7,7 @@ class, predicate and object class whose boxes overlap detections i and j with Io
 Precision = correct / grounded triplets; recall = ground-truth relations (unique rows) hit by at least
 one correct triplet / ground-truth relations. Both overall and per dataset predicate.
 
-``sampled``: the training-time sample of §4 (<= 4 per triplet, <= 4 per image), averaged over seeds
+``sampled``: the training-time sample of docs/LANGUAGE.md §8.2 (<= 4 per triplet, <= 4 per image), averaged over seeds
 (one seed = one epoch's draw). ``candidates``: every candidate pair before the sub-sampling (one draw
 of the random label assignment per seed, averaged). ``graph``: the caption (or weak) graph itself at class level
 (no boxes): a caption triplet is correct when the image has a ground-truth relation with that subject

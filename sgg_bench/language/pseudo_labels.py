@@ -68,8 +68,8 @@ class PseudoLabelVocabulary:
     """Target vocabulary (``ind_to_classes``, ``ind_to_predicates``), detector classes and the maps.
 
     All name lists start with ``__background__``. ``detector_to_classes``: detector class -> target classes
-    (the grounding vocabulary, LANGUAGE.md §3.4). ``class_to_dataset`` / ``predicate_to_dataset``: target
-    class -> dataset classes (§3.2/3.3, evaluation only; the first entry is the one used).
+    (the grounding vocabulary, docs/LANGUAGE.md §5). ``class_to_dataset`` / ``predicate_to_dataset``: target
+    class -> dataset classes (docs/LANGUAGE.md §5, evaluation only; the first entry is the one used).
     """
 
     ind_to_classes: list[str]

@@ -1,10 +1,10 @@
-"""Export a pseudo-label dataset to the file layout SGNLS's code reads (LANGUAGE.md §1, §5).
+"""Export a pseudo-label dataset to the file layout SGNLS's code reads (docs/FORMATS.md, "Pseudo-label dataset").
 
 ``<out>/<name>_triplet_labels.npy``   pickled dict: ``ind_to_classes``, ``ind_to_predicates``, ``img_info``
                                       ({img_id: {file_name, width, height}}), ``img_id_list``, ``gt_classes``
                                       (per image the node classes), ``relationships`` (per image [subj, obj, pred])
 ``<out>/<name>2VG_word_map.npy``      {'object_cls': {class: [dataset class, ...]}, 'predicate_cls': {...}}
-``<out>/<name>_det_word_map.npy``     {detector class: [class, ...]} (the grounding vocabulary, §3.4)
+``<out>/<name>_det_word_map.npy``     {detector class: [class, ...]} (the grounding vocabulary)
 ``<out>/_box/<id>.npy``, ``_score/<id>.npy``   float32 boxes (xyxy pixels) and scores
 ``<out>/_dists/<id>.npz``, ``_att/<id>.npz``   ``feat``: class distributions, box features (float32)
 

@@ -106,3 +106,17 @@ def test_sgnls_export_layout(tmp_path):
     assert dists.sum(1).tolist() == [1.0] * 3 and dists.argmax(1).tolist() == pseudo[0].labels.tolist()
     assert np.array_equal(np.load(out / "_box" / "101.npy"), pseudo[1].boxes)
     assert np.load(out / "COCO2VG_word_map.npy", allow_pickle=True).item()["predicate_cls"][2] == [2]
+
+
+def test_large_files_are_sliced_from_disk_with_the_same_result(tmp_path, monkeypatch):
+    import sgg_bench.language.pseudo_labels as module
+
+    eager = tiny_pseudo_labels(tmp_path / "a", num_images=3)
+    monkeypatch.setattr(module, "IN_MEMORY_LIMIT", 0)
+    lazy = read_pseudo_labels(tmp_path / "a")
+    try:
+        assert lazy._handle is not None
+        for a, b in zip(eager, lazy):
+            assert np.array_equal(a.features, b.features) and np.array_equal(a.dists, b.dists)
+    finally:
+        lazy.close()

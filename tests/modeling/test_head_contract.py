@@ -67,7 +67,7 @@ def batch():
 
 def test_every_expected_head_is_registered():
     assert {"frequency", "imp", "motifs", "vctree", "transformer", "vtranse", "grcnn", "msdn", "reldn",
-            "causal", "bgnn"} <= set(HEADS)
+            "causal", "bgnn", "gpsnet"} <= set(HEADS)
     assert {"causal+context=vctree", "causal+context=vtranse"} <= set(CASES)
 
 

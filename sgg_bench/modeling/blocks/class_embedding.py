@@ -5,9 +5,13 @@ import torch
 from torch import Tensor, nn
 
 
-def checked_word_vectors(word_vectors: Tensor | None, num_obj_classes: int, owner: str) -> Tensor | None:
-    """``word_vectors`` as float32 (C_obj, E), None stays None; a ValueError naming ``owner`` otherwise."""
+def checked_word_vectors(word_vectors: Tensor | None, num_obj_classes: int, owner: str,
+                         required: bool = False) -> Tensor | None:
+    """``word_vectors`` as float32 (C_obj, E), None stays None unless ``required``; a ValueError
+    naming ``owner`` otherwise."""
     if word_vectors is None:
+        if required:
+            raise ValueError(f"{owner}: word_vectors: expected a (C_obj, E) tensor (sgg_bench.modeling.word_vectors)")
         return None
     vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
     if vectors.dim() != 2 or vectors.shape[0] != num_obj_classes:

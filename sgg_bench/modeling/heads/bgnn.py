@@ -93,9 +93,7 @@ class BGNNHead(nn.Module):
                              f"{refine_iters}")
         if rce_pretrain_steps < 0:
             raise ValueError(f"bgnn head: rce_pretrain_steps: expected >= 0, found {rce_pretrain_steps}")
-        word_vectors = checked_word_vectors(word_vectors, num_obj_classes, "bgnn head")
-        if word_vectors is None:
-            raise ValueError("bgnn head: word_vectors: expected a (C_obj, E) tensor (sgg_bench.modeling.word_vectors)")
+        word_vectors = checked_word_vectors(word_vectors, num_obj_classes, "bgnn head", required=True)
         self.num_obj_classes = int(num_obj_classes)
         self.valid_box_score = float(valid_box_score)
         self.focal_alpha, self.focal_gamma = float(focal_alpha), float(focal_gamma)

@@ -131,9 +131,7 @@ class GPSNetHead(nn.Module):
         super().__init__()
         if update_steps < 0:
             raise ValueError(f"gpsnet head: update_steps: expected >= 0, found {update_steps}")
-        word_vectors = checked_word_vectors(word_vectors, num_obj_classes, "gpsnet head")
-        if word_vectors is None:
-            raise ValueError("gpsnet head: word_vectors: expected a (C_obj, E) tensor (sgg_bench.modeling.word_vectors)")
+        word_vectors = checked_word_vectors(word_vectors, num_obj_classes, "gpsnet head", required=True)
         self.refines_objects = bool(refine_objects)
         self.pairwise = PairwiseFeatures(obj_feature_dim=obj_feature_dim, union_feature_dim=union_feature_dim,
                                          word_vectors=word_vectors, hidden_dim=hidden_dim, pooling_dim=pooling_dim,

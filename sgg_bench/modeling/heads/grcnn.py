@@ -19,6 +19,7 @@ from torch import Tensor, nn
 
 from sgg_bench.modeling.blocks.attentional_gcn import AttentionalGraphConvolution, object_neighbour_edges
 from sgg_bench.modeling.blocks.batch_pairs import batch_labels, batch_pairs
+from sgg_bench.modeling.blocks.class_embedding import checked_word_vectors
 from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias, pair_labels
 from sgg_bench.modeling.blocks.pairwise_features import PairwiseFeatures
 from sgg_bench.modeling.contract import HeadNeeds
@@ -66,12 +67,7 @@ class GraphRCNNHead(nn.Module):
         if num_obj_classes % score_heads or num_rel_classes % score_heads:
             raise ValueError(f"grcnn head: score_heads: expected a divisor of {num_obj_classes} and "
                              f"{num_rel_classes}, found {score_heads}")
-        if word_vectors is None:
-            raise ValueError("grcnn head: word_vectors: expected a (C_obj, E) tensor (sgg_bench.modeling.word_vectors)")
-        word_vectors = torch.as_tensor(word_vectors, dtype=torch.float32)
-        if word_vectors.dim() != 2 or word_vectors.shape[0] != num_obj_classes:
-            raise ValueError(f"grcnn head: word_vectors: expected shape ({num_obj_classes}, E), "
-                             f"found {tuple(word_vectors.shape)}")
+        word_vectors = checked_word_vectors(word_vectors, num_obj_classes, "grcnn head", required=True)
         self.feature_steps, self.score_steps = int(feature_steps), int(score_steps)
         self.pairwise = PairwiseFeatures(obj_feature_dim=obj_feature_dim, union_feature_dim=union_feature_dim,
                                          word_vectors=word_vectors, hidden_dim=hidden_dim, pooling_dim=pooling_dim,

@@ -72,10 +72,13 @@ def comparisons(groups: dict, mode: str, metric: str) -> list[str]:
             rows[f"{head} ({setting})" if setting else head] = (*mean_sd(values), len(values))
     lines = []
     names = sorted(rows, key=lambda n: -rows[n][0])
-    for i, a in enumerate(names):
+    for a in names:
+        text = f"- {mode} {metric}: {a} {rows[a][0]:.3f} ± {rows[a][1]:.3f} (n={rows[a][2]})"
+        if rows[a][2] < 2:
+            lines.append(text + "; one seed: no noise estimate, not ranked")
+            continue
         near = [b for b in names if b != a and abs(rows[a][0] - rows[b][0]) <= rows[a][1] + rows[b][1]]
-        lines.append(f"- {mode} {metric}: {a} {rows[a][0]:.3f} ± {rows[a][1]:.3f} (n={rows[a][2]})"
-                     + (f"; within noise of {', '.join(near)}" if near else "; separated from every other head"))
+        lines.append(text + (f"; within noise of {', '.join(near)}" if near else "; apart from every other head"))
     if "frequency" in rows:
         base = rows["frequency"][0]
         losers = [n for n in names if n != "frequency" and rows[n][0] <= base]
@@ -98,7 +101,9 @@ def main() -> None:
     print()
     for mode in MODES:
         for metric in ("R@50", "mR@50"):
-            print("\n".join(comparisons(groups, mode, metric)))
+            lines = comparisons(groups, mode, metric)
+            if lines:
+                print("\n".join(lines))
 
 
 if __name__ == "__main__":

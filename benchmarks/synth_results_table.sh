@@ -8,6 +8,7 @@
 #   WORK=/tmp/synth-table JOBS=2 bash benchmarks/synth_results_table.sh
 #   HEADS="causal gpsnet bgnn" WORK=/tmp/synth-table bash benchmarks/synth_results_table.sh  # add heads later
 #   PHASES="predcls probe" ...   # only the PredCls seeds and the probe
+#   HEADS="imp msdn" PREDCLS_SEEDS="1 2" PHASES=predcls ...  # a second sweep beside the first (runs are locked)
 #
 # Env: WORK (scratch folder), DEVICE (cpu|cuda), JOBS (runs at once; 1 on a shared 2-core
 # machine), HEADS (default: every registered head), PHASES (default "predcls probe sgcls sgdet"),
@@ -33,9 +34,14 @@ run() {  # head mode seed: one record, run name <head>-<mode>-s<seed>
   [ -f "$WORK/out/synth/$name/result.json" ] && { echo "$name done before"; return; }
   local resume=()
   [ -d "$WORK/out/synth/$name/checkpoints" ] && resume=(--resume)
-  $PY -m sgg_bench train --model "$head" --dataset synth --mode "$mode" --output-root "$WORK/out" "${resume[@]}" \
-    $COMMON detector.weights="$WEIGHTS" run.seed="$seed" run.name="$name" > "$WORK/logs/$name.log" 2>&1
-  echo "$name rc=$? at $(( $(date +%s) - T0 )) s"
+  # The lock lets several sweeps share one WORK: a run another sweep is training is skipped.
+  flock -n -E 75 "$WORK/logs/$name.lock" $PY -m sgg_bench train --model "$head" --dataset synth --mode "$mode" \
+    --output-root "$WORK/out" "${resume[@]}" $COMMON detector.weights="$WEIGHTS" run.seed="$seed" run.name="$name" \
+    > "$WORK/logs/$name.log.new" 2>&1
+  local rc=$?
+  if [ $rc = 75 ]; then rm -f "$WORK/logs/$name.log.new"; echo "$name is running in another sweep"; return; fi
+  mv "$WORK/logs/$name.log.new" "$WORK/logs/$name.log"
+  echo "$name rc=$rc at $(( $(date +%s) - T0 )) s"
 }
 launch() {  # at most JOBS runs at once
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done

@@ -6,7 +6,7 @@ Usage:
 
 Model: ``tiny`` detector (random weights unless --detector-weights; at most --detections boxes,
 so a random detector puts SGDet at its worst case) frozen (RelationFeatures with frozen extractors),
-plus each head with the small synthetic-config sizes. Images come from the dataset's train
+plus each head with its synthetic-config sizes (``configs/overrides/synth/<head>.yaml``). Images come from the dataset's train
 split when --dataset is given, else random toy scenes (8 boxes, 6 relations, 192x256 px).
 Reports the best of --passes timed passes after one full warm-up pass; a "train step" is forward +
 backward + SGD step on a batch of --batch-size images.
@@ -23,11 +23,13 @@ from sgg_bench.modeling.features import RelationFeatures
 from sgg_bench.modeling.build import build_scene_graph_model
 from sgg_bench.structures import DatasetVocabulary
 
-SMALL_HEAD_ARGS = {
-    "frequency": {},
-    "imp": {"hidden_dim": 128, "num_iterations": 2, "use_frequency_bias": True},
-    "motifs": {"hidden_dim": 128, "pooling_dim": 256, "embed_dim": 100, "position_dim": 64},
-}
+
+
+def synth_head_args(head: str, mode: str) -> dict:
+    """The head's constructor arguments under the synthetic config (configs/overrides/synth/)."""
+    from sgg_bench.runs.configs import resolve_run_config
+
+    return dict(resolve_run_config(model=head, dataset="synth", mode=mode)["model"]["head_args"] or {})
 
 
 def toy_batches(count: int, batch_size: int, num_obj: int, num_rel: int) -> list[list[dict]]:
@@ -73,7 +75,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dataset", default="")
     parser.add_argument("--detector-weights", default="")
-    parser.add_argument("--heads", nargs="+", default=["frequency", "imp", "motifs"])
+    parser.add_argument("--heads", nargs="+", default=None, help="default: every registered head")
     parser.add_argument("--modes", nargs="+", default=["predcls", "sgcls", "sgdet"])
     parser.add_argument("--images", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=4)
@@ -81,6 +83,10 @@ def main() -> None:
     parser.add_argument("--detections", type=int, default=32, help="box_detections_per_img (synth config: 32)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    import sgg_bench.modeling.heads  # noqa: F401  (registers every head)
+    from sgg_bench.registry import RELATION_HEADS
+    if args.heads is None:
+        args.heads = RELATION_HEADS.names()
 
     if args.dataset:
         vocab, batches = dataset_batches(args.dataset, args.images, args.batch_size)
@@ -96,12 +102,14 @@ def main() -> None:
     print("|---|---|---:|---:|")
     for head in args.heads:
         for mode in args.modes:
+            if mode not in RELATION_HEADS.info(head).get("modes", args.modes):
+                continue
             torch.manual_seed(0)
             detector = build_detector("tiny", num_classes=num_obj, box_detections_per_img=args.detections)
             if args.detector_weights:
                 load_weights(detector, args.detector_weights)
             model = build_scene_graph_model(features=RelationFeatures(detector, freeze=True, rect_masks=False), head_name=head, vocab=vocab,
-                                            mode=mode, freq_log_prior=prior, head_args=SMALL_HEAD_ARGS[head])
+                                            mode=mode, freq_log_prior=prior, head_args=synth_head_args(head, mode))
             train_rate = float("nan")
             if model.requires_training:
                 optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1e-3)

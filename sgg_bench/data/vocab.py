@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sgg_bench.errors import DataFormatError
+from sgg_bench.errors import DataFormatError, what_is_at
 from sgg_bench.structures import DatasetVocabulary
 
 BACKGROUND = "__background__"
@@ -22,7 +22,7 @@ def read_json(path: str | os.PathLike) -> Any:
     """Parse a JSON file; a missing file or bad JSON is a DataFormatError naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise DataFormatError(path, "file", "an existing file", "nothing at this path")
+        raise DataFormatError(path, "file", "an existing file", what_is_at(path))
     try:
         with open(path, "r", encoding="utf-8") as handle:
             return json.load(handle)

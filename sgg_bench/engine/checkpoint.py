@@ -111,7 +111,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     except FileNotFoundError:
         raise DataFormatError(path, "file", "an existing checkpoint file") from None
     except Exception as exc:  # truncated zip, pickle error, ...
-        raise DataFormatError(path, "contents", "a complete torch checkpoint", f"{type(exc).__name__}: {exc}") from None
+        # torch's messages run over many lines: the first 200 characters, on one line
+        reason = " ".join(str(exc).split())[:200]
+        raise DataFormatError(path, "contents", "a complete torch checkpoint", f"{type(exc).__name__}: {reason}") from None
     if not isinstance(state, dict) or "model" not in state:
         raise DataFormatError(path, "model", "a dict with a 'model' state dict")
     return state

@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sgg_bench.errors import DataFormatError
+from sgg_bench.errors import DataFormatError, what_is_at
 from sgg_bench.language.linking import ConceptLinker
 from sgg_bench.language.parallel_parse import parse_captions
 
@@ -53,7 +53,7 @@ def _check_image_id(path: Path, field: str, value) -> int | str:
 def read_captions_json(path: Path):
     """The parsed JSON of ``path``; missing, non-UTF-8, malformed or too deeply nested -> DataFormatError."""
     if not path.is_file():
-        raise DataFormatError(path, "file", "an existing file", "nothing at this path")
+        raise DataFormatError(path, "file", "an existing file", what_is_at(path))
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")

@@ -230,19 +230,21 @@ def test_argparse_errors_exit_2_with_usage(workdir, capsys, case):
 
 
 FOLDER_OR_FILE = {
-    "eval --dataset is a file": (["eval", "--predictions", "p.h5", "--dataset", "p.h5"], r"p\.h5"),
+    "eval --dataset is a file": (["eval", "--predictions", "p.h5", "--dataset", "p.h5"],
+                                 r"p\.h5: dataset folder: expected an existing folder, found a file"),
     "eval --zeroshot is a folder": (["eval", "--predictions", "zero.h5", "--dataset", "{vg}", "--zeroshot", "adir",
-                                     "--allow-missing"], r"adir"),
+                                     "--allow-missing"], r"adir: file: expected a zero-shot .*, found a folder"),
     "eval --predictions is a folder": (["eval", "--predictions", "adir", "--dataset", "{vg}"],
                                        r"adir: file: expected a predictions file \(HDF5\), found a folder"),
     "eval without inputs": (["eval"], r"give --predictions FILE and --dataset DIR"),
-    "captions file is a folder": (["captions", "parse", "adir", "--out", "o.json"], r"adir"),
+    "captions file is a folder": (["captions", "parse", "adir", "--out", "o.json"],
+                                  r"adir: file: expected an existing file, found a folder"),
     "captions --vocab is a missing file": (["captions", "parse", "caps.json", "--out", "o.json", "--vocab", "nope.json"],
                                            r"nope\.json"),
     "leaderboard --results is a file": (["leaderboard", "--results", "p.h5", "--out", "x.html"],
                                         r"--results p\.h5: expected a folder of result records, found a file"),
-    "data check on a file": (["data", "check", "p.h5"], r"p\.h5"),
-    "data check on nothing": (["data", "check", "nowhere"], r"nowhere"),
+    "data check on a file": (["data", "check", "p.h5"], r"p\.h5: dataset folder: .*, found a file"),
+    "data check on nothing": (["data", "check", "nowhere"], r"nowhere: dataset folder: .*, found nothing at this path"),
 }
 
 

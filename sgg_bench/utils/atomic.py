@@ -21,6 +21,9 @@ def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
     exception the temporary file is removed and ``destination`` is left untouched.
     """
     destination = Path(destination)
+    if destination.is_dir():
+        from sgg_bench.errors import DataFormatError
+        raise DataFormatError(destination, "output file", "a file path to write", "a folder")
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
     os.close(fd)

@@ -14,37 +14,15 @@ import h5py
 import numpy as np
 import pytest
 
-from hostile_data import assert_one_line_error, main, write_vg_folder
-from sgg_bench.data import open_dataset
-from sgg_bench.evaluation.predictions import PredictionsWriter
+from hostile_data import (RANKED_SCORES as SCORES, assert_one_line_error, main, ranked_image as _image,
+                          test_split_gt as _gt, write_prediction_file as _write, write_vg_folder)
 from sgg_bench.structures import ImagePrediction
 
 C = 4  # predicates + background
-SCORES = np.array([[0, 0.3, 0, 0.7], [0, 0.5, 0.5, 0]], dtype=np.float32)
-
 
 @pytest.fixture(scope="module")
 def vg_root(tmp_path_factory):
     return write_vg_folder(tmp_path_factory.mktemp("vg") / "vg", settings={"num_val_im": 1})
-
-
-def _gt(root):
-    return open_dataset(root, "test", check_images=False).ground_truth()[0]
-
-
-def _image(gt, *, pairs=((0, 1), (1, 0)), scores=SCORES, boxes=None):
-    boxes = gt.boxes if boxes is None else boxes
-    n = len(boxes)
-    return ImagePrediction(image_id=gt.image_id, boxes=boxes, labels=gt.labels[:n],
-                           scores=np.ones(n, np.float32), rel_pairs=np.asarray(pairs, np.int64).reshape(-1, 2),
-                           rel_scores=np.asarray(scores, np.float32).reshape(-1, C))
-
-
-def _write(path, images, mode="predcls", split="test"):
-    with PredictionsWriter(path, dataset="vg", split=split, mode=mode, num_obj_classes=5, num_rel_classes=C) as w:
-        for image in images:
-            w.add(image)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,20 @@ def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
+def remove_temporaries(directory: str | os.PathLike, name: str | None = None) -> list[Path]:
+    """Delete the hidden ``.<name>.*.tmp`` files (any name when ``name`` is None) that a writer
+    killed before its rename left in ``directory``; returns what was removed. Call it where one
+    process owns the folder's outputs (a run folder, the results folder, the page's folder)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    pattern = f".{name}.*.tmp" if name is not None else ".*.tmp"
+    removed = [path for path in directory.glob(pattern) if path.is_file()]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
 def atomic_write_text(destination: str | os.PathLike, text: str) -> None:
     with atomic_path(destination) as tmp:
         tmp.write_text(text, encoding="utf-8")

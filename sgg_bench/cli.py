@@ -3,11 +3,19 @@
 Each command group lives in its own module under ``sgg_bench/commands`` and exposes
 ``register(subparsers)``, which adds its parser and sets ``func`` on it. ``func(args)``
 returns the process exit code.
+
+Exit status: 0 success; 1 an internal error (a bug, or a failure the code did not foresee: one
+line naming the command, the file being processed when known, and ``--debug`` for the
+traceback), or a command's own "something failed" result (``eval --all`` with a failed run,
+``leaderboard --strict``); 2 bad input (a ``SggBenchError``: a file, field or value that is not
+what was expected, one ``sgg-bench: error:`` line) or a bad command line (argparse usage);
+130 interrupted.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -16,6 +24,8 @@ from sgg_bench.errors import SggBenchError
 
 # Order here is the order in --help.
 COMMAND_MODULES = ("data", "train", "eval", "leaderboard", "models", "captions", "pseudo_label", "convert")
+# Arguments naming a command's main input, in the order an internal error names them.
+INPUT_ARGUMENTS = ("predictions", "file", "input", "dir", "src", "config", "results")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,10 +63,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, the traceback only on request
         if args.debug:
             raise
-        where = f" (while reading {exc.filename})" if getattr(exc, "filename", None) else ""
-        print(f"sgg-bench {args.command}: internal error{where}: {type(exc).__name__}: "
+        print(f"sgg-bench {args.command}: internal error{_where(exc, args)}: {type(exc).__name__}: "
               f"{' '.join(str(exc).split())[:300]}; rerun with --debug for the traceback", file=sys.stderr)
         return 1
+
+
+def _where(exc: Exception, args: argparse.Namespace) -> str:
+    """`` (while reading FILE)`` for an OS error that names its file, else `` (processing INPUT)``
+    with the command's main input argument, else nothing."""
+    if getattr(exc, "filename", None):
+        return f" (while reading {exc.filename})"
+    for name in INPUT_ARGUMENTS:
+        value = getattr(args, name, None)
+        if isinstance(value, (str, os.PathLike)) and str(value):
+            return f" (processing {value})"
+    return ""
 
 
 if __name__ == "__main__":

@@ -28,3 +28,10 @@ class DataFormatError(SggBenchError):
 
 class ConfigError(SggBenchError):
     """A config file or override is invalid (unknown key, bad _base_, bad value)."""
+
+
+def what_is_at(path: str | os.PathLike) -> str:
+    """``found ...`` text for a path that is not what was expected: a folder, a file, or nothing."""
+    if os.path.isdir(path):
+        return "a folder"
+    return "a file" if os.path.exists(path) else "nothing at this path"

@@ -15,7 +15,7 @@ from sgg_bench.data.box_rules import clip_rows, empty_after_clipping
 from sgg_bench.data.image_decode import check_images_decode
 from sgg_bench.data.ranges import concat_ranges
 from sgg_bench.data.validate import check_image_files
-from sgg_bench.errors import DataFormatError
+from sgg_bench.errors import DataFormatError, what_is_at
 
 SUBFOLDERS = ("vg", "openimages")
 
@@ -24,7 +24,7 @@ def dataset_folders(root: str | os.PathLike) -> list[Path]:
     """The folder itself if it is a dataset, else its ``vg/`` / ``openimages/`` subfolders."""
     root = Path(root)
     if not root.is_dir():
-        raise DataFormatError(root, "dataset folder", "an existing folder", "nothing at this path")
+        raise DataFormatError(root, "dataset folder", "an existing folder", what_is_at(root))
     subfolders = [root / name for name in SUBFOLDERS if (root / name).is_dir()]
     return subfolders if subfolders else [root]
 

@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from sgg_bench.data.box_rules import empty_after_clipping
-from sgg_bench.errors import ConfigError, DataFormatError
+from sgg_bench.errors import ConfigError, DataFormatError, what_is_at
 from sgg_bench.structures import DatasetVocabulary, ImageGroundTruth
 
 SPLITS = ("train", "val", "test")
@@ -245,7 +245,7 @@ def detect_format(root: str | os.PathLike) -> str:
     """``"vg"`` if the folder holds a VG-SGG h5, ``"openimages"`` if it holds categories_dict.json."""
     root = Path(root)
     if not root.is_dir():
-        raise DataFormatError(root, "dataset folder", "an existing folder", "nothing at this path")
+        raise DataFormatError(root, "dataset folder", "an existing folder", what_is_at(root))
     is_vg = any((root / name).is_file() for name in VG_H5_NAMES)
     is_oi = any((root / name).is_file() for name in OPENIMAGES_VOCAB_PATHS)
     if is_vg and is_oi:

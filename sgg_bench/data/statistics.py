@@ -7,7 +7,8 @@ images dropped, ``filter_non_overlap`` on; boxes in the loader's frame (VG: 1024
         area (no +1); an image without any such pair counts all its ordered pairs
     bg += 1; fg[:, :, 0] = bg; pred_dist = log(fg / fg.sum(2) + 1e-3)
 Variant "pysgg": no log. OpenImages uses its train file (no val carving, no overlap filter).
-Results are cached in ``<root>/.sgg-bench-cache/freq_<key>.npz`` keyed by the dataset fingerprint.
+Results are cached in ``<root>/.sgg-bench-cache/freq-v2_<key>.npz`` keyed by the dataset fingerprint,
+with a checksum: a damaged cache file is recomputed (``sgg_bench.data.stat_cache``).
 """
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ import numpy as np
 
 from sgg_bench.data.dataset import SceneGraphTable, detect_format, files_fingerprint, resolve_num_val_im
 from sgg_bench.data.ranges import owner_of_rows
+from sgg_bench.data.stat_cache import cached_arrays
 
-CACHE_DIR = ".sgg-bench-cache"
 STATISTICS_VERSION = 1
 VARIANTS = ("kt", "pysgg")
 EPSILON = 1e-3
@@ -110,28 +111,15 @@ def get_frequency_statistics(root: str | os.PathLike, *, num_val_im: int | None 
     num_val_im = resolve_num_val_im(root, num_val_im) if fmt == "vg" else 0
     fingerprint = files_fingerprint(_annotation_files(root, fmt), extra=fmt)
     key_text = f"{fingerprint}|{variant}|{num_val_im}|{filter_non_overlap}|{STATISTICS_VERSION}"
-    cache_path = root / CACHE_DIR / f"freq_{hashlib.sha256(key_text.encode()).hexdigest()[:16]}.npz"
-    if use_cache and cache_path.is_file():
-        with np.load(cache_path, allow_pickle=False) as cached:
-            return {"fg_matrix": cached["fg_matrix"], "bg_matrix": cached["bg_matrix"],
-                    "pred_dist": cached["pred_dist"], "num_images": int(cached["num_images"]),
-                    "fingerprint": fingerprint}
-    dataset = _training_dataset(root, fmt, num_val_im, filter_non_overlap)
-    num_obj, num_rel = dataset.vocab.num_object_classes, dataset.vocab.num_predicate_classes
-    fg, bg, pred_dist = frequency_prior(count_foreground(dataset.table, num_obj, num_rel),
-                                        count_background(dataset.table, num_obj), variant=variant)
-    result = {"fg_matrix": fg, "bg_matrix": bg, "pred_dist": pred_dist, "num_images": len(dataset),
-              "fingerprint": fingerprint}
-    if use_cache:
-        _write_cache(cache_path, result)
-    return result
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
 
+    def compute() -> tuple[np.ndarray, ...]:
+        dataset = _training_dataset(root, fmt, num_val_im, filter_non_overlap)
+        num_obj, num_rel = dataset.vocab.num_object_classes, dataset.vocab.num_predicate_classes
+        fg, bg, pred_dist = frequency_prior(count_foreground(dataset.table, num_obj, num_rel),
+                                            count_background(dataset.table, num_obj), variant=variant)
+        return fg, bg, pred_dist, np.int64(len(dataset))
 
-def _write_cache(path: Path, result: dict) -> None:
-    from sgg_bench.utils.atomic import atomic_path
-    try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, fg_matrix=result["fg_matrix"], bg_matrix=result["bg_matrix"],
-                     pred_dist=result["pred_dist"], num_images=np.int64(result["num_images"]))
-    except OSError:
-        pass  # a read-only dataset folder only costs a recomputation next time
+    fg, bg, pred_dist, num_images = cached_arrays(root, "freq", key, compute) if use_cache else compute()
+    return {"fg_matrix": fg, "bg_matrix": bg, "pred_dist": pred_dist, "num_images": int(num_images),
+            "fingerprint": fingerprint}

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sgg_bench.errors import DataFormatError
+from sgg_bench.errors import DataFormatError, what_is_at
 from sgg_bench.structures import DatasetVocabulary
 
 BACKGROUND = "__background__"
@@ -22,12 +22,23 @@ def read_json(path: str | os.PathLike) -> Any:
     """Parse a JSON file; a missing file or bad JSON is a DataFormatError naming the file."""
     path = Path(path)
     if not path.is_file():
-        raise DataFormatError(path, "file", "an existing file", "nothing at this path")
+        raise DataFormatError(path, "file", "an existing file", what_is_at(path))
+    raw = path.read_bytes()
     try:
-        with open(path, "r", encoding="utf-8") as handle:
-            return json.load(handle)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(path, f"byte {exc.start}", "UTF-8 text (JSON)",
+                              f"byte 0x{raw[exc.start]:02x} that is not UTF-8") from None
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise DataFormatError(path, f"line {exc.lineno} column {exc.colno}", "valid JSON", exc.msg) from None
+    except RecursionError:
+        raise DataFormatError(path, "top level", "JSON nested at most a few hundred levels deep",
+                              "nesting deeper than the reader's recursion limit") from None
+    except ValueError as exc:  # an integer literal longer than Python converts (4300 digits)
+        raise DataFormatError(path, "top level", "JSON numbers of ordinary size",
+                              " ".join(str(exc).split())[:120]) from None
 
 
 def _indexed_names(path: Path, mapping: Any, key: str, allow_empty: bool = False) -> list[str]:

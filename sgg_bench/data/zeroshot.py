@@ -16,7 +16,7 @@ import numpy as np
 
 from sgg_bench.data.dataset import SceneGraphTable, detect_format, resolve_num_val_im
 from sgg_bench.data.ranges import owner_of_rows
-from sgg_bench.errors import DataFormatError
+from sgg_bench.errors import DataFormatError, what_is_at
 
 
 def relation_triplets(table: SceneGraphTable) -> np.ndarray:
@@ -85,7 +85,7 @@ def load_zeroshot_list(path: str | os.PathLike, *, num_object_classes: int | Non
     """
     path = Path(path)
     if not path.is_file():
-        raise DataFormatError(path, "file", "a zero-shot triplet list (.npy or text)", "missing")
+        raise DataFormatError(path, "file", "a zero-shot triplet list (.npy or text)", what_is_at(path))
     if path.suffix == ".npy":
         try:
             triplets = np.load(path, allow_pickle=False)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from sgg_bench.errors import DataFormatError
-from sgg_bench.utils.atomic import atomic_path
+from sgg_bench.utils.atomic import atomic_path, remove_temporaries
 
 LAST_NAME = "last.pth"
 FINAL_NAME = "model_final.pth"
@@ -111,7 +111,9 @@ def load_checkpoint(path: str | os.PathLike) -> dict:
     except FileNotFoundError:
         raise DataFormatError(path, "file", "an existing checkpoint file") from None
     except Exception as exc:  # truncated zip, pickle error, ...
-        raise DataFormatError(path, "contents", "a complete torch checkpoint", f"{type(exc).__name__}: {exc}") from None
+        # torch's messages run over many lines: the first 200 characters, on one line
+        reason = " ".join(str(exc).split())[:200]
+        raise DataFormatError(path, "contents", "a complete torch checkpoint", f"{type(exc).__name__}: {reason}") from None
     if not isinstance(state, dict) or "model" not in state:
         raise DataFormatError(path, "model", "a dict with a 'model' state dict")
     return state
@@ -163,14 +165,7 @@ def list_checkpoints(directory: str | os.PathLike) -> list[Path]:
 
 def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
     """Delete ``.*.tmp`` files left by a killed writer; returns what was removed."""
-    removed = []
-    directory = Path(directory)
-    if directory.is_dir():
-        for path in directory.iterdir():
-            if path.name.startswith(".") and path.name.endswith(".tmp"):
-                path.unlink(missing_ok=True)
-                removed.append(path)
-    return removed
+    return remove_temporaries(directory)
 
 
 def load_model_weights(model: torch.nn.Module, path: str | os.PathLike, *, strict: bool = True) -> dict:

@@ -264,6 +264,8 @@ def read_predictions(path: str | os.PathLike, *, check_rows: bool = True) -> Pre
     ``check_rows=False`` the same checks run on each slice as it is loaded.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DataFormatError(path, "file", "a predictions file (HDF5)", "a folder")
     if not path.is_file():
         raise DataFormatError(path, "file", "an existing predictions file (HDF5)", "no such file")
     try:

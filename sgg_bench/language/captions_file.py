@@ -5,7 +5,8 @@ Input: ``{"images": [{"id": ...}, ...], "annotations": [{"image_id": ..., "capti
 
 * not JSON, top level not an object, ``annotations`` missing or not a list, an annotation that is
   not an object or lacks ``image_id`` / ``caption``, a caption that is not a string, an image id
-  that is not an int or str, an ``images`` entry without ``id``: the file is the wrong format ->
+  that is not an int or str, an ``images`` entry without ``id`` or with an id listed before, a
+  number too long to convert: the file is the wrong format ->
   ``DataFormatError`` naming the file, the field (with the annotation index) and what was expected;
   nothing is written.
 * a file that is not UTF-8 (the offending byte offset is named), JSON nested deeper than Python's
@@ -23,7 +24,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sgg_bench.errors import DataFormatError
+from sgg_bench.errors import DataFormatError, what_is_at
 from sgg_bench.language.linking import ConceptLinker
 from sgg_bench.language.parallel_parse import parse_captions
 
@@ -53,7 +54,7 @@ def _check_image_id(path: Path, field: str, value) -> int | str:
 def read_captions_json(path: Path):
     """The parsed JSON of ``path``; missing, non-UTF-8, malformed or too deeply nested -> DataFormatError."""
     if not path.is_file():
-        raise DataFormatError(path, "file", "an existing file", "nothing at this path")
+        raise DataFormatError(path, "file", "an existing file", what_is_at(path))
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -67,6 +68,9 @@ def read_captions_json(path: Path):
     except RecursionError:
         raise DataFormatError(path, "top level", "JSON nested at most a few hundred levels deep",
                               "nesting deeper than the reader's recursion limit") from None
+    except ValueError as exc:  # an integer literal longer than Python converts (4300 digits)
+        raise DataFormatError(path, "top level", "JSON numbers of ordinary size",
+                              " ".join(str(exc).split())[:120]) from None
 
 
 def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX_LENGTH):
@@ -81,6 +85,7 @@ def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX
     if not isinstance(annotations, list):
         raise DataFormatError(path, "annotations", "a list of {image_id, caption} objects", type(annotations).__name__)
     image_ids: list = []
+    first_row: dict = {}
     listed: set | None = None
     if "images" in data:
         images = data["images"]
@@ -90,7 +95,12 @@ def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX
             if not isinstance(image, dict) or "id" not in image:
                 raise DataFormatError(path, f"images[{i}].id", "an image object with an 'id'",
                                       type(image).__name__ if not isinstance(image, dict) else "missing")
-            image_ids.append(_check_image_id(path, f"images[{i}].id", image["id"]))
+            image_id = _check_image_id(path, f"images[{i}].id", image["id"])
+            if image_id in first_row:
+                raise DataFormatError(path, f"images[{i}].id", f"an id not already listed (images[{first_row[image_id]}])",
+                                      _describe(image_id))
+            first_row[image_id] = i
+            image_ids.append(image_id)
         listed = set(image_ids)
     records: list[CaptionRecord] = []
     skipped: list[dict] = []

@@ -13,7 +13,7 @@ from sgg_bench.leaderboard.published import PUBLISHED_PATH, load_published
 from sgg_bench.leaderboard.render_html import render_page
 from sgg_bench.leaderboard.render_text import render_csv, render_markdown
 from sgg_bench.leaderboard.tables import build_tables
-from sgg_bench.utils.atomic import atomic_write_text
+from sgg_bench.utils.atomic import atomic_write_text, remove_temporaries
 
 
 @dataclasses.dataclass
@@ -68,7 +68,9 @@ def build_leaderboard(results_dir: str | os.PathLike | None = DEFAULT_RESULTS,
 
 def _write_public(path: str | os.PathLike, text: str) -> None:
     """Atomic write, then the usual umask permissions (the temp file behind it is owner-only),
-    so a web server or another user can read the published page."""
+    so a web server or another user can read the published page. The temporary file of a
+    build killed before its rename is removed first."""
+    remove_temporaries(Path(path).parent, Path(path).name)
     atomic_write_text(path, text)
     umask = os.umask(0)
     os.umask(umask)

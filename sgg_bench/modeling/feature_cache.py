@@ -85,8 +85,8 @@ class FeatureCache:
             return None
         try:
             entry = torch.load(path, map_location="cpu", weights_only=True)
-            tensors = {field: entry[field] for field in FIELDS}
-            valid = entry.get("sha256") == _checksum(tensors)
+            tensors = {field: entry[field] for field in FIELDS} if isinstance(entry, dict) else {}
+            valid = bool(tensors) and entry.get("sha256") == _checksum(tensors)
         except Exception:  # a truncated or foreign file: recompute it
             valid = False
         if not valid:

@@ -6,7 +6,7 @@ For each run folder under ``outputs`` (``sgg_bench.runs.folder``), the run's own
 ``evaluate_run`` (the function ``train`` uses). The current record is then published to
 ``<results>/<run_id>.json`` when that copy differs. A second call with nothing changed evaluates
 nothing; an interrupted call resumes where it stopped (records are written one by one,
-atomically). A broken run is reported and skipped; the others still run.
+atomically; the hidden temporary a killed call left is removed by the next). A broken run is reported and skipped; the others still run.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from tqdm import tqdm
 from sgg_bench.errors import DataFormatError, SggBenchError
 from sgg_bench.runs.evaluate import RESULT_NAME, evaluate_run
 from sgg_bench.runs.folder import RunFolder, discover_run_dirs, read_run_folder
+from sgg_bench.utils.atomic import remove_temporaries
 from sgg_bench.utils.hashing import sha256_file
 
 EVALUATED, PUBLISHED, UP_TO_DATE, FAILED, NOT_READY = "evaluated", "published", "up to date", "failed", "not ready"
@@ -69,11 +70,13 @@ def evaluate_runs(outputs_dir: str | os.PathLike, results_dir: str | os.PathLike
         from sgg_bench.evaluation import EVALUATOR_VERSION
         evaluator_version = str(EVALUATOR_VERSION)
     results_dir = Path(results_dir)
+    remove_temporaries(results_dir)   # a killed earlier call's half-published record (never renamed in)
     outcomes: list[RunOutcome] = []
     seen_ids: dict[str, Path] = {}
     run_dirs = discover_run_dirs(outputs_dir)
     bar = tqdm(run_dirs, desc="eval --all", unit="run", disable=not progress, file=sys.stderr, leave=False)
     for run_dir in bar:
+        remove_temporaries(run_dir, RESULT_NAME)
         if not (run_dir / "run.json").is_file() and (run_dir / "config.yaml").is_file():
             # A run of ours that stopped before it finished (run.json is written last).
             outcomes.append(RunOutcome(run_dir, NOT_READY, None, "unfinished run (no run.json): finish it with "

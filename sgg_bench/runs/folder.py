@@ -2,14 +2,19 @@
 
     config.yaml        the resolved config (written by the run it describes, before training)
     run.json           run_id, model, dataset, dataset_root, mode, split, protocol, seed,
-                       git_commit, checkpoint (relative path), train_seconds, device, created;
+                       git_commit, checkpoint (relative path), train_seconds, device, created,
+                       config_sha256 (of config.yaml as the run used it);
                        written last: a folder with run.json is a *finished* run
     checkpoints/*.pth  the trainer's checkpoints (the last ``run.keep_checkpoints`` + model_final.pth)
     predictions.h5     test-split predictions
     result.json        the result record
     log.txt            everything logged under the ``sgg_bench`` logger
 Only rank 0 writes any of these. Folders whose name starts with "." (such as ``.replaced/``,
-where ``--force`` moves an old run) are never runs.
+where ``--force`` moves an old run) are never runs. A folder holding only ``config.yaml`` and
+``log.txt`` (a run that failed before training wrote anything) holds no work: the next run with
+the same name reuses it. ``config.yaml`` edited after the run finished no longer matches
+``run.json``'s ``config_sha256``: the folder is refused, so no record pairs predictions with a
+config they did not come from.
 """
 from __future__ import annotations
 
@@ -20,15 +25,15 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
-
 from sgg_bench.config_schema import MODES, PLAIN_NAME
 from sgg_bench.errors import ConfigError, DataFormatError
 from sgg_bench.runs.provenance import git_commit
 from sgg_bench.utils.atomic import atomic_write_json
+from sgg_bench.utils.hashing import sha256_file
 
 _TEXT_FIELDS = ("run_id", "model", "dataset", "dataset_root", "mode", "split", "protocol")
 REPLACED_DIR = ".replaced"
+_NO_WORK = {"config.yaml", "log.txt"}  # what a run that failed before training leaves
 
 
 def run_name(cfg: Mapping, *, model: str) -> str:
@@ -53,6 +58,21 @@ def is_finished(run_dir: str | os.PathLike) -> bool:
     return (Path(run_dir) / "run.json").is_file()
 
 
+def holds_work(run_dir: str | os.PathLike) -> bool:
+    """True when ``run_dir`` holds anything beyond what a run that failed early leaves (its config,
+    its log and an empty checkpoints folder)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return False
+    for entry in run_dir.iterdir():
+        if entry.name in _NO_WORK and entry.is_file():
+            continue
+        if entry.name == "checkpoints" and entry.is_dir() and not any(entry.iterdir()):
+            continue
+        return True
+    return False
+
+
 def prepare_run_folder(run_dir: str | os.PathLike, *, resume: bool, force: bool) -> Path | None:
     """Make ``run_dir`` ready for a run. Returns where an old run was moved (``--force``), or None.
 
@@ -65,7 +85,7 @@ def prepare_run_folder(run_dir: str | os.PathLike, *, resume: bool, force: bool)
     run_dir = Path(run_dir)
     if resume and force:
         raise ConfigError("--resume and --force exclude each other: continue the run, or replace it")
-    occupied = run_dir.is_dir() and any(run_dir.iterdir())
+    occupied = holds_work(run_dir)
     moved = None
     if occupied and not resume:
         if not force:
@@ -100,6 +120,8 @@ def write_run_json(run_dir: str | os.PathLike, *, run_id: str, model: str, datas
                "checkpoint": relative, "train_seconds": round(float(train_seconds), 3),
                "created": _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()}
     content.update(extra or {})
+    config_path = run_dir / "config.yaml"
+    content["config_sha256"] = sha256_file(config_path) if config_path.is_file() else None
     atomic_write_json(run_dir / "run.json", content)
     return content
 
@@ -152,8 +174,9 @@ def read_run_folder(run_dir: str | os.PathLike) -> RunFolder:
         raise DataFormatError(run_path, "(file)", "a run.json written by training", "no such file")
     try:
         run = json.loads(run_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise DataFormatError(run_path, "(file)", "valid JSON", str(exc)) from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # ValueError: bad JSON, 5000-digit ints
+        raise DataFormatError(run_path, "(file)", "valid JSON (UTF-8, numbers of ordinary size, not nested deeply)",
+                              " ".join(str(exc).split())[:160] or type(exc).__name__) from None
     if not isinstance(run, dict):
         raise DataFormatError(run_path, "(top level)", "a JSON object", type(run).__name__)
     for field in _TEXT_FIELDS:
@@ -170,15 +193,18 @@ def read_run_folder(run_dir: str | os.PathLike) -> RunFolder:
         if not isinstance(checkpoint, str):
             raise DataFormatError(run_path, "checkpoint", "a path relative to the run folder", repr(checkpoint))
         checkpoint_path = run_dir / checkpoint
+        if Path(checkpoint).is_absolute() or ".." in Path(checkpoint).parts:
+            raise DataFormatError(run_path, "checkpoint", "a path inside the run folder", repr(checkpoint))
         if not checkpoint_path.is_file():
             raise DataFormatError(run_path, "checkpoint", "an existing file", f"{checkpoint_path} is missing")
     config_path = run_dir / "config.yaml"
     if not config_path.is_file():
         raise DataFormatError(config_path, "(file)", "the resolved config of the run", "no such file")
-    try:
-        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise DataFormatError(config_path, "(file)", "valid YAML", str(exc).splitlines()[0]) from None
-    if not isinstance(config, dict):
-        raise DataFormatError(config_path, "(top level)", "a mapping", type(config).__name__)
+    from sgg_bench.config import load_config
+    # Read and checked like any config (UTF-8, bounded aliases, every key typed); errors name the file.
+    config = load_config(config_path).to_dict()
+    expected_sha = run.get("config_sha256")
+    if expected_sha is not None and expected_sha != sha256_file(config_path):
+        raise DataFormatError(config_path, "(contents)", "the config the run's predictions came from "
+                              "(config_sha256 in run.json)", "a file edited after the run finished")
     return RunFolder(path=run_dir, run=run, config=config, checkpoint_path=checkpoint_path)

@@ -21,6 +21,9 @@ def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
     exception the temporary file is removed and ``destination`` is left untouched.
     """
     destination = Path(destination)
+    if destination.is_dir():
+        from sgg_bench.errors import DataFormatError
+        raise DataFormatError(destination, "output file", "a file path to write", "a folder")
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp", dir=destination.parent)
     os.close(fd)
@@ -37,6 +40,20 @@ def atomic_path(destination: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def remove_temporaries(directory: str | os.PathLike, name: str | None = None) -> list[Path]:
+    """Delete the hidden ``.<name>.*.tmp`` files (any name when ``name`` is None) that a writer
+    killed before its rename left in ``directory``; returns what was removed. Call it where one
+    process owns the folder's outputs (a run folder, the results folder, the page's folder)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    pattern = f".{name}.*.tmp" if name is not None else ".*.tmp"
+    removed = [path for path in directory.glob(pattern) if path.is_file()]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
 
 
 def atomic_write_text(destination: str | os.PathLike, text: str) -> None:

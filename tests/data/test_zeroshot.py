@@ -65,5 +65,5 @@ def test_load_errors(tmp_path):
     background.write_text("0 1 1\n")
     with pytest.raises(DataFormatError, match="row 0 column 0"):
         load_zeroshot_list(background)
-    with pytest.raises(DataFormatError, match="missing"):
+    with pytest.raises(DataFormatError, match="found nothing at this path"):
         load_zeroshot_list(tmp_path / "nothing.npy")

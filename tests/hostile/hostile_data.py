@@ -104,3 +104,33 @@ def write_oi(root: Path, **build) -> Path:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(b"jpg")
     return root
+
+
+# ----------------------------------------------------------------------------- predictions of the VG test split
+# Test split: image 15, two GT boxes, relations (0, 1, on), (0, 1, on), (0, 1, above); above=1, near=2, on=3.
+RANKED_SCORES = np.array([[0, 0.3, 0, 0.7], [0, 0.5, 0.5, 0]], dtype=np.float32)
+
+
+def test_split_gt(root: Path):
+    return open_dataset(root, "test", check_images=False).ground_truth()[0]
+
+
+test_split_gt.__test__ = False  # a helper, not a test
+
+
+def ranked_image(gt, *, pairs=((0, 1), (1, 0)), scores=RANKED_SCORES, boxes=None):
+    """GT boxes and labels, pairs (0,1) then (1,0) scored by ``scores`` (R@20 2/3, ngR@20 1, mR@20 1/3)."""
+    from sgg_bench.structures import ImagePrediction
+    boxes = gt.boxes if boxes is None else boxes
+    n = len(boxes)
+    return ImagePrediction(image_id=gt.image_id, boxes=boxes, labels=gt.labels[:n],
+                           scores=np.ones(n, np.float32), rel_pairs=np.asarray(pairs, np.int64).reshape(-1, 2),
+                           rel_scores=np.asarray(scores, np.float32).reshape(-1, 4))
+
+
+def write_prediction_file(path: Path, images, mode: str = "predcls", split: str = "test") -> Path:
+    from sgg_bench.evaluation.predictions import PredictionsWriter
+    with PredictionsWriter(path, dataset="vg", split=split, mode=mode, num_obj_classes=5, num_rel_classes=4) as w:
+        for image in images:
+            w.add(image)
+    return path

@@ -103,3 +103,14 @@ def test_zero_size_and_outside_boxes_follow_the_box_rule(tmp_path):
     train_record = open_dataset(root, "train")[0]
     np.testing.assert_array_equal(train_record.boxes, [[0, 0, 4, 4]])
     assert train_record.gt_box_index.tolist() == [2] and train_record.relations.tolist() == []
+
+
+@pytest.mark.parametrize("name", [TRAIN, TEST, "categories_dict.json"])
+@pytest.mark.parametrize("data,field,expected", [
+    ('[{"img_fn": "caf\xe9"}]'.encode("latin-1"), r"byte 16", r"UTF-8 text"),
+    (b"[" * 100_000 + b"]" * 100_000, r"top level", r"nested at most"),
+])
+def test_openimages_json_file_unreadable(tmp_path, capsys, name, data, field, expected):
+    root = write_oi(tmp_path / "oi")
+    (root / "annotations" / name).write_bytes(data)
+    assert_rejected(root, "train", name, field, expected, capsys)

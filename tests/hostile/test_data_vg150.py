@@ -175,3 +175,20 @@ def test_box_entirely_outside_image_follows_the_box_rule(tmp_path):
     train = open_dataset(root, "train")
     record = train[train.image_ids.tolist().index(10)]
     assert record.gt_box_index.tolist() == [0, 1] and record.relations.tolist() == [[0, 1, 1]]
+
+
+RAW_JSON = {
+    "not UTF-8": ('{"x": "caf\xe9"}'.encode("latin-1"), r"byte 10", r"UTF-8 text"),
+    "nested 100000 deep": (b"[" * 100_000 + b"]" * 100_000, r"top level", r"nested at most"),
+    "integer of 5000 digits": (b'{"x": 1' + b"0" * 5000 + b"}", r"top level", r"numbers of ordinary size"),
+    "empty file": (b"", r"line 1 column 1", r"valid JSON"),
+}
+
+
+@pytest.mark.parametrize("name", [DICTS, "image_data.json", "sgg-bench.json"])
+@pytest.mark.parametrize("case", sorted(RAW_JSON))
+def test_vg_json_file_unreadable(tmp_path, capsys, name, case):
+    data, field, expected = RAW_JSON[case]
+    root = write_vg_folder(tmp_path / "vg", settings={"num_val_im": 1})
+    (root / name).write_bytes(data)
+    assert_rejected(root, "test", name, field, expected, capsys)

@@ -1,4 +1,8 @@
-"""Hostile or unusual predictions files: empty runs score correctly, malformed fields are one-line errors."""
+"""Hostile or unusual predictions files through the reader and writer API (category 2; the CLI path
+is test_predictions.py): empty runs score correctly, malformed fields are one-line errors."""
+import sys
+from pathlib import Path
+
 import h5py
 import numpy as np
 import pytest
@@ -7,8 +11,9 @@ from sgg_bench.errors import DataFormatError
 from sgg_bench.evaluation import evaluate_predictions
 from sgg_bench.evaluation.predictions import PredictionsWriter, read_predictions
 from sgg_bench.structures import ImagePrediction
-from evaluation.helpers import one_hot_scores
-from evaluation.test_cli_and_api import OBJECTS, PREDICATES, fake_dataset, ground_truth  # noqa: F401
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from evaluation.helpers import one_hot_scores  # noqa: E402
+from evaluation.test_cli_and_api import OBJECTS, PREDICATES, fake_dataset, ground_truth  # noqa: F401,E402
 
 C = len(PREDICATES)
 

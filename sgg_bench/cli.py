@@ -25,7 +25,7 @@ from sgg_bench.errors import SggBenchError
 # Order here is the order in --help.
 COMMAND_MODULES = ("data", "train", "eval", "leaderboard", "models", "captions", "pseudo_label", "convert")
 # Arguments naming a command's main input, in the order an internal error names them.
-INPUT_ARGUMENTS = ("predictions", "file", "input", "dir", "src", "config", "results")
+INPUT_ARGUMENTS = ("predictions", "file", "captions", "input", "dir", "src", "config", "results")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,91 @@
+"""The scene graph drawn as SVG and PNG with Graphviz ``dot``.
+
+Layout: as in the figures of SGG papers, objects are coloured boxes (the colours of the overlay)
+and each triplet is a subject -> predicate -> object path through a small predicate node, laid
+out left to right by ``dot``'s layered layout. Layered layout keeps edge crossings low and
+labels apart, which is what stays readable at 20 objects; why Graphviz is in docs/PREDICT.md.
+``dot`` runs as a subprocess with an argument list (never a shell); the DOT text is built here
+with every name escaped.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from sgg_bench.errors import SggBenchError
+from sgg_bench.predict.draw_overlay import colours_by_object
+from sgg_bench.predict.graph import SceneGraph
+from sgg_bench.utils.atomic import atomic_path
+
+DOT = "dot"
+DOT_TIMEOUT_S = 120
+
+
+class GraphvizMissing(SggBenchError):
+    """Graphviz's ``dot`` is not on PATH."""
+
+
+def dot_binary() -> str:
+    found = shutil.which(DOT)
+    if found is None:
+        raise GraphvizMissing("drawing scene graphs needs Graphviz's `dot` on PATH (Debian/Ubuntu: apt-get install "
+                              "graphviz; bash .ci/setup installs it)")
+    return found
+
+
+def quote(text: str) -> str:
+    """A DOT double-quoted string: backslashes and quotes escaped, control characters as spaces
+    (so a class name can never end the string or start a Graphviz escape such as ``\\N``)."""
+    cleaned = "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in str(text))
+    return '"' + cleaned.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def quote_lines(*lines: str) -> str:
+    """Several lines as one DOT label (each escaped, joined by Graphviz's centred line break)."""
+    return '"' + "\\n".join(quote(line)[1:-1] for line in lines) + '"'
+
+
+def dot_source(graph: SceneGraph) -> str:
+    """The DOT text of ``graph``'s kept triplets (objects without a kept triplet are left out)."""
+    colours = colours_by_object(graph)
+    lines = ["digraph scene_graph {",
+             '  graph [rankdir=LR, nodesep=0.25, ranksep=0.45, pad=0.2, bgcolor="white", '
+             'fontname="DejaVu Sans"];',
+             '  node [fontname="DejaVu Sans", fontsize=12];',
+             '  edge [color="#555555", arrowsize=0.6];']
+    for obj in graph.shown_objects():
+        label = quote_lines(graph.object_name(obj.index), f"{obj.score:.2f}")
+        lines.append(f'  o{obj.index} [label={label}, shape=box, style="rounded,filled", '
+                     f'fillcolor={quote(colours[obj.index])}, penwidth=0];')
+    for rel in graph.relations:
+        node = f"r{rel.rank}"
+        lines.append(f'  {node} [label={quote(rel.predicate)}, shape=ellipse, style=filled, fillcolor="#EEEEEE", '
+                     f'color="#BBBBBB", fontsize=11, tooltip={quote(f"rank {rel.rank}, score {rel.score:.3f}")}];')
+        lines.append(f"  o{rel.subject} -> {node} [arrowhead=none];")
+        lines.append(f"  {node} -> o{rel.object};")
+    if not graph.relations:
+        lines.append('  empty [label="no triplet above the score threshold", shape=plaintext];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render(source: str, path: str | os.PathLike, fmt: str) -> Path:
+    """Run ``dot -T<fmt>`` on ``source`` into ``path`` (atomic)."""
+    path = Path(path)
+    binary = dot_binary()
+    with atomic_path(path) as tmp:
+        result = subprocess.run([binary, f"-T{fmt}", "-o", str(tmp)], input=source.encode("utf-8"),
+                                capture_output=True, timeout=DOT_TIMEOUT_S, check=False)
+        if result.returncode != 0:
+            detail = result.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise SggBenchError(f"{path}: Graphviz dot failed (exit {result.returncode}): "
+                                f"{detail[0] if detail else 'no message'}")
+    return path
+
+
+def write_graph_drawings(graph: SceneGraph, svg_path: str | os.PathLike, png_path: str | os.PathLike) -> None:
+    source = dot_source(graph)
+    render(source, svg_path, "svg")
+    render(source, png_path, "png")

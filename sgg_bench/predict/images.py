@@ -20,6 +20,7 @@ from sgg_bench.errors import SggBenchError
 
 # Extensions ``predict DIR`` picks up (a file given by name is tried whatever its extension).
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+PRESHRINK_BELOW = 0.5  # detector scale factor under which ``model_input`` shrinks the image itself
 
 
 class ImageReadError(SggBenchError):
@@ -135,13 +136,15 @@ def detector_scale(width: int, height: int, *, min_size: int, max_size: int) -> 
 def model_input(image: InputImage, *, min_size: int, max_size: int) -> tuple[np.ndarray, tuple[float, float]]:
     """The pixels handed to the model and the factors ``(fx, fy)``: model frame = factor x original.
 
-    Images the detector would shrink are shrunk here (Lanczos, which also avoids aliasing);
-    others keep their size (factors 1) and the detector's own transform enlarges them.
+    Images the detector would shrink to less than half are shrunk here, to the detector's size
+    (Lanczos, which also avoids aliasing), so a huge photo never becomes a full-size float
+    tensor. Others keep their size (factors 1): the detector's own transform resizes them exactly
+    as in training and test inference, so a dataset image gives the run's own predictions.
     """
     from PIL import Image
 
     factor = detector_scale(image.width, image.height, min_size=min_size, max_size=max_size)
-    if factor >= 1.0:
+    if factor >= PRESHRINK_BELOW:
         return image.pixels, (1.0, 1.0)
     size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
     resized = np.asarray(Image.fromarray(image.pixels).resize(size, Image.LANCZOS), dtype=np.uint8)

@@ -115,10 +115,8 @@ class SceneGraphPredictor:
                 prediction.boxes = prepared.given.boxes.astype(np.float32).reshape(-1, 4)
             else:
                 fx, fy = prepared.factors
-                boxes = prediction.boxes / np.asarray([fx, fy, fx, fy], dtype=np.float32)
-                boxes[:, 0::2] = boxes[:, 0::2].clip(0, image.width - 1)
-                boxes[:, 1::2] = boxes[:, 1::2].clip(0, image.height - 1)
-                prediction.boxes = boxes.astype(np.float32)
+                # the detector clipped them to its frame, so they stay within [0, width] x [0, height]
+                prediction.boxes = (prediction.boxes / np.asarray([fx, fy, fx, fy], dtype=np.float32)).astype(np.float32)
             info = {"file": image.name, "width": image.width, "height": image.height,
                     "image_id": int(prediction.image_id)}
             graphs.append(SceneGraph.from_prediction(prediction, self.vocab, image=info, model=self.model_info,

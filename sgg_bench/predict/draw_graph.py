@@ -3,7 +3,9 @@
 Layout: as in the figures of SGG papers, objects are coloured boxes (the colours of the overlay)
 and each triplet is a subject -> predicate -> object path through a small predicate node, laid
 out left to right by ``dot``'s layered layout. Layered layout keeps edge crossings low and
-labels apart, which is what stays readable at 20 objects; why Graphviz is in docs/PREDICT.md.
+labels apart, which is what stays readable at 20 objects; a long chain of triplets, which
+layers into a thin strip, is laid out by ``neato`` instead (``choose_engine``). Why Graphviz:
+docs/PREDICT.md.
 ``dot`` runs as a subprocess with an argument list (never a shell); the DOT text is built here
 with every name escaped.
 """
@@ -15,12 +17,13 @@ import subprocess
 from pathlib import Path
 
 from sgg_bench.errors import SggBenchError
-from sgg_bench.predict.draw_overlay import colours_by_object
+from sgg_bench.predict.draw_overlay import colours_by_object, text_colour
 from sgg_bench.predict.graph import SceneGraph
 from sgg_bench.utils.atomic import atomic_path
 
 DOT = "dot"
 DOT_TIMEOUT_S = 120
+MAX_ASPECT = 3.0  # longer side / shorter side of a dot layout still drawn with dot
 
 
 class GraphvizMissing(SggBenchError):
@@ -58,7 +61,7 @@ def dot_source(graph: SceneGraph) -> str:
     for obj in graph.shown_objects():
         label = quote_lines(graph.object_name(obj.index), f"{obj.score:.2f}")
         lines.append(f'  o{obj.index} [label={label}, shape=box, style="rounded,filled", '
-                     f'fillcolor={quote(colours[obj.index])}, penwidth=0];')
+                     f'fillcolor={quote(colours[obj.index])}, fontcolor={quote(text_colour(colours[obj.index]))}, penwidth=0];')
     for rel in graph.relations:
         node = f"r{rel.rank}"
         lines.append(f'  {node} [label={quote(rel.predicate)}, shape=ellipse, style=filled, fillcolor="#EEEEEE", '
@@ -71,21 +74,38 @@ def dot_source(graph: SceneGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(source: str, path: str | os.PathLike, fmt: str) -> Path:
-    """Run ``dot -T<fmt>`` on ``source`` into ``path`` (atomic)."""
+def _run_dot(source: str, args: list[str], what: str) -> bytes:
+    result = subprocess.run([dot_binary(), *args], input=source.encode("utf-8"), capture_output=True,
+                            timeout=DOT_TIMEOUT_S, check=False)
+    if result.returncode != 0:
+        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SggBenchError(f"{what}: Graphviz dot failed (exit {result.returncode}): "
+                            f"{detail[0] if detail else 'no message'}")
+    return result.stdout
+
+
+def choose_engine(source: str) -> str:
+    """``dot`` (layered), unless its layout is a long thin strip: chains of triplets (a on b,
+    b on c, ...) put every link on a new layer, and past ``MAX_ASPECT`` that no longer fits a
+    page; then ``neato`` (spring layout, no overlaps) folds the chain up."""
+    plain = _run_dot(source, ["-Tplain"], "layout").decode("utf-8", "replace").split()
+    width, height = float(plain[2]), float(plain[3])   # "graph <scale> <width> <height>"
+    return "dot" if max(width, height) <= MAX_ASPECT * max(min(width, height), 1.0) else "neato"
+
+
+def render(source: str, path: str | os.PathLike, fmt: str, *, engine: str = "dot") -> Path:
+    """Lay out ``source`` with ``engine`` and write format ``fmt`` into ``path`` (atomic)."""
     path = Path(path)
-    binary = dot_binary()
+    options = ["-Goverlap=false", "-Gsep=+8", "-Gsplines=true"] if engine == "neato" else []
     with atomic_path(path) as tmp:
-        result = subprocess.run([binary, f"-T{fmt}", "-o", str(tmp)], input=source.encode("utf-8"),
-                                capture_output=True, timeout=DOT_TIMEOUT_S, check=False)
-        if result.returncode != 0:
-            detail = result.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise SggBenchError(f"{path}: Graphviz dot failed (exit {result.returncode}): "
-                                f"{detail[0] if detail else 'no message'}")
+        _run_dot(source, [f"-K{engine}", *options, f"-T{fmt}", "-o", str(tmp)], str(path))
     return path
 
 
-def write_graph_drawings(graph: SceneGraph, svg_path: str | os.PathLike, png_path: str | os.PathLike) -> None:
+def write_graph_drawings(graph: SceneGraph, svg_path: str | os.PathLike, png_path: str | os.PathLike) -> str:
+    """The drawing as SVG and PNG; returns the layout engine used."""
     source = dot_source(graph)
-    render(source, svg_path, "svg")
-    render(source, png_path, "png")
+    engine = choose_engine(source)
+    render(source, svg_path, "svg", engine=engine)
+    render(source, png_path, "png", engine=engine)
+    return engine

@@ -27,6 +27,14 @@ def object_colour(position: int) -> str:
     return PALETTE[position % len(PALETTE)]
 
 
+def text_colour(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill`` (#RRGGBB; WCAG relative luminance)."""
+    channels = [int(fill[k:k + 2], 16) / 255.0 for k in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "black" if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else "white"
+
+
 def load_font(size: int):
     from PIL import ImageFont
 
@@ -75,13 +83,13 @@ def render_overlay(pixels: np.ndarray, graph: SceneGraph):
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
         tag_y = y1 - (bottom - top) - 6 if y1 - (bottom - top) - 6 >= 0 else y1
         draw.rectangle([x1, tag_y, x1 + right - left + 6, tag_y + bottom - top + 6], fill=colour)
-        draw.text((x1 + 3, tag_y + 3 - top), text, fill="black", font=font)
+        draw.text((x1 + 3, tag_y + 3 - top), text, fill=text_colour(colour), font=font)
     y = size[1] + 6
     heading = f"top {len(triplets)} of {len(graph.relations)} triplets (score = predicate x subject x object)"
     draw.text((6, y), heading if triplets else "no triplet above the score threshold", fill="#333333", font=font)
     for rank, (subject, predicate, obj, score) in enumerate(triplets, start=1):
         y += line
-        draw.text((6, y), f"{rank}. {subject} — {predicate} — {obj}   {score:.3f}", fill="black", font=font)
+        draw.text((6, y), f"{rank}. {subject} — {predicate} — {obj}   {score:.3g}", fill="black", font=font)
     return canvas
 
 

@@ -43,8 +43,9 @@ SCRIPT = """
   var slider = document.getElementById('min-score');
   var shown = document.getElementById('min-score-value');
   function apply() {
-    var threshold = parseFloat(slider.value);
-    shown.textContent = threshold.toFixed(2);
+    // half a step of slack: the browser rounds the slider's value to its step
+    var threshold = parseFloat(slider.value) - parseFloat(slider.step) / 2;
+    shown.textContent = parseFloat(slider.value).toPrecision(3);
     document.querySelectorAll('.card').forEach(function (card) {
       var visible = 0;
       card.querySelectorAll('tr[data-score]').forEach(function (row) {
@@ -74,9 +75,9 @@ def _card(entry: GalleryEntry) -> str:
     graph, folder = entry.graph, entry.folder
     rows = []
     for rel in graph.relations:
-        rows.append(f'<tr data-score="{rel.score:.6f}"><td>{rel.rank}</td><td>{_e(graph.object_name(rel.subject))}</td>'
+        rows.append(f'<tr data-score="{rel.score!r}"><td>{rel.rank}</td><td>{_e(graph.object_name(rel.subject))}</td>'
                     f'<td>{_e(rel.predicate)}</td><td>{_e(graph.object_name(rel.object))}</td>'
-                    f'<td class="score">{rel.score:.3f}</td></tr>')
+                    f'<td class="score">{rel.score:.3g}</td></tr>')
     image = graph.image
     pictures = "".join(
         f'<figure><img src="{_src(folder, name)}" alt="{_e(caption)} of {_e(image["file"])}">'
@@ -95,16 +96,21 @@ def _card(entry: GalleryEntry) -> str:
 def render_gallery(entries: list[GalleryEntry], *, title: str, model: dict, failures: list[tuple[str, str]]) -> str:
     failed = ""
     if failures:
-        items = "".join(f"<li>{_e(name)}: {_e(reason)}</li>" for name, reason in failures)
+        items = "".join(f"<li>{_e(reason)}</li>" for _, reason in failures)   # the reason names the file
         failed = f'<section class="failed"><h2>{len(failures)} file(s) not read</h2><ul>{items}</ul></section>'
     about = ", ".join(f"{_e(k)} {_e(v)}" for k, v in model.items())
+    # triplet scores are products of three probabilities, often far below 1 and close together:
+    # the slider spans the lowest .. the highest score shown, in 200 steps
+    scores = [r.score for entry in entries for r in entry.graph.relations]
+    low, top = (min(scores), max(scores)) if scores else (0.0, 1.0)
+    step = (top - low) / 200 or 1.0
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
             f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>"
             f"<header><h1>{_e(title)}</h1><p>{about}; {len(entries)} image(s).</p>"
             '<label for="min-score">minimum triplet score </label>'
-            '<input type="range" id="min-score" min="0" max="1" step="0.01" value="0">'
-            ' <output id="min-score-value">0.00</output></header>'
+            f'<input type="range" id="min-score" min="{low!r}" max="{top!r}" step="{step!r}" value="{low!r}">'
+            ' <output id="min-score-value"></output></header>'
             f"{failed}{''.join(_card(entry) for entry in entries)}"
             f"<script>{SCRIPT}</script></body></html>\n")
 

@@ -4,7 +4,7 @@ Importing this package is cheap; the names below are resolved on first use.
 """
 from __future__ import annotations
 
-import importlib
+from sgg_bench.utils.lazy import lazy_attributes
 
 _LAZY = {
     "load_model": "sgg_bench.predict.model",
@@ -16,8 +16,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'sgg_bench.predict' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -6,23 +6,19 @@ pointed at /usr/bin/chromedriver so Selenium Manager never downloads anything.
 """
 from __future__ import annotations
 
-import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
 from sgg_bench.cli import main
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from headless_chromium import ARTIFACTS, chromium_driver, skip_without_chromium  # noqa: E402
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-    pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (Debian chromium, chromium-driver)", allow_module_level=True)
+webdriver = skip_without_chromium()
 
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 HOSTILE_NAME = "a<img src=x onerror=alert(1)>&'b.png"
@@ -40,22 +36,10 @@ def gallery(tmp_path_factory, frequency_run, test_images, image_kinds):
     return out / "index.html"
 
 
-def _driver(user_data_dir: Path):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--hide-scrollbars", "--window-size=1280,1000", "--allow-file-access-from-files",
-                 f"--user-data-dir={user_data_dir}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-
-
 def test_gallery_in_chromium(gallery, tmp_path):
     text = gallery.read_text()
     assert "<img src=x" not in text and "a&lt;img src=x onerror=alert(1)&gt;&amp;&#x27;b" in text
-    driver = _driver(tmp_path / "profile")
+    driver = chromium_driver(tmp_path / "profile", window="1280,1000", console_log=True)
     try:
         driver.get(gallery.as_uri())
         cards = driver.find_elements(By.CSS_SELECTOR, "section.card")

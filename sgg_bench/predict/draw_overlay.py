@@ -58,6 +58,20 @@ def _display_scale(width: int, height: int) -> float:
     return min(1.0, MAX_SIDE / longest)
 
 
+def _tag_position(x: float, top: float, bottom: float, width: float, height: float,
+                  placed: list[tuple[float, float, float, float]], size: tuple[int, int]) -> tuple[float, float]:
+    """Where a box's name tag goes: above the box, else inside its top edge, else below it, else
+    stepped down, whichever first overlaps no tag placed so far (and stays in the picture)."""
+    x = min(max(0.0, x), max(0.0, size[0] - width))
+    candidates = [top - height, top, bottom] + [top + k * height for k in range(1, 8)]
+    for y in candidates:
+        if y < 0 or y + height > size[1]:
+            continue
+        if all(x + width <= a or x >= c or y + height <= b or y >= d for a, b, c, d in placed):
+            return x, y
+    return x, max(0.0, min(top, size[1] - height))
+
+
 def render_overlay(pixels: np.ndarray, graph: SceneGraph):
     """A PIL image: ``pixels`` (H, W, 3) uint8 at the graph's original size, boxes, names, triplets."""
     from PIL import Image, ImageDraw
@@ -75,15 +89,21 @@ def render_overlay(pixels: np.ndarray, graph: SceneGraph):
     canvas.paste(picture, (0, 0))
     draw = ImageDraw.Draw(canvas)
     colours = colours_by_object(graph)
-    for obj in graph.shown_objects():
+    shown = graph.shown_objects()
+    for obj in shown:
+        x1, y1, x2, y2 = (v * scale for v in obj.box)
+        draw.rectangle([x1, y1, max(x1, x2), max(y1, y2)], outline=colours[obj.index], width=3)
+    placed: list[tuple[float, float, float, float]] = []
+    for obj in shown:  # name tags after all boxes, so no box is drawn over a tag
         x1, y1, x2, y2 = (v * scale for v in obj.box)
         colour = colours[obj.index]
-        draw.rectangle([x1, y1, max(x1, x2), max(y1, y2)], outline=colour, width=3)
         text = f"{graph.object_name(obj.index)} {obj.score:.2f}"
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-        tag_y = y1 - (bottom - top) - 6 if y1 - (bottom - top) - 6 >= 0 else y1
-        draw.rectangle([x1, tag_y, x1 + right - left + 6, tag_y + bottom - top + 6], fill=colour)
-        draw.text((x1 + 3, tag_y + 3 - top), text, fill=text_colour(colour), font=font)
+        width, height = right - left + 6, bottom - top + 6
+        tag_x, tag_y = _tag_position(x1, y1, max(y1, y2), width, height, placed, size)
+        placed.append((tag_x, tag_y, tag_x + width, tag_y + height))
+        draw.rectangle([tag_x, tag_y, tag_x + width, tag_y + height], fill=colour)
+        draw.text((tag_x + 3, tag_y + 3 - top), text, fill=text_colour(colour), font=font)
     y = size[1] + 6
     heading = f"top {len(triplets)} of {len(graph.relations)} triplets (score = predicate x subject x object)"
     draw.text((6, y), heading if triplets else "no triplet above the score threshold", fill="#333333", font=font)

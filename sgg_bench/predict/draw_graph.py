@@ -4,14 +4,16 @@ Layout: as in the figures of SGG papers, objects are coloured boxes (the colours
 and each triplet is a subject -> predicate -> object path through a small predicate node, laid
 out left to right by ``dot``'s layered layout. Layered layout keeps edge crossings low and
 labels apart, which is what stays readable at 20 objects; a long chain of triplets, which
-layers into a thin strip, is laid out by ``neato`` instead (``choose_engine``). Why Graphviz:
+layers into a thin strip, is laid out by ``neato`` instead (``write_graph_drawings``). Why Graphviz:
 docs/PREDICT.md.
 ``dot`` runs as a subprocess with an argument list (never a shell); the DOT text is built here
 with every name escaped.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -74,38 +76,42 @@ def dot_source(graph: SceneGraph) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_dot(source: str, args: list[str], what: str) -> bytes:
+def _run_dot(source: str, args: list[str], what: str) -> None:
     result = subprocess.run([dot_binary(), *args], input=source.encode("utf-8"), capture_output=True,
                             timeout=DOT_TIMEOUT_S, check=False)
     if result.returncode != 0:
         detail = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise SggBenchError(f"{what}: Graphviz dot failed (exit {result.returncode}): "
                             f"{detail[0] if detail else 'no message'}")
-    return result.stdout
 
 
-def choose_engine(source: str) -> str:
-    """``dot`` (layered), unless its layout is a long thin strip: chains of triplets (a on b,
-    b on c, ...) put every link on a new layer, and past ``MAX_ASPECT`` that no longer fits a
-    page; then ``neato`` (spring layout, no overlaps) folds the chain up."""
-    plain = _run_dot(source, ["-Tplain"], "layout").decode("utf-8", "replace").split()
-    width, height = float(plain[2]), float(plain[3])   # "graph <scale> <width> <height>"
-    return "dot" if max(width, height) <= MAX_ASPECT * max(min(width, height), 1.0) else "neato"
+def _svg_size(path: Path) -> tuple[float, float]:
+    """(width, height) in points from the ``<svg width="..pt" height="..pt"`` header dot writes."""
+    head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    found = re.search(r'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"', head)
+    return (float(found.group(1)), float(found.group(2))) if found else (1.0, 1.0)
 
 
-def render(source: str, path: str | os.PathLike, fmt: str, *, engine: str = "dot") -> Path:
-    """Lay out ``source`` with ``engine`` and write format ``fmt`` into ``path`` (atomic)."""
-    path = Path(path)
+def render(source: str, outputs: dict[str, Path], *, engine: str = "dot") -> None:
+    """Lay out ``source`` once with ``engine`` and write each ``{format: path}`` (atomically)."""
     options = ["-Goverlap=false", "-Gsep=+8", "-Gsplines=true"] if engine == "neato" else []
-    with atomic_path(path) as tmp:
-        _run_dot(source, [f"-K{engine}", *options, f"-T{fmt}", "-o", str(tmp)], str(path))
-    return path
+    with contextlib.ExitStack() as stack:
+        args = [f"-K{engine}", *options]
+        for fmt, path in outputs.items():
+            args += [f"-T{fmt}", "-o", str(stack.enter_context(atomic_path(path)))]
+        _run_dot(source, args, ", ".join(str(p) for p in outputs.values()))
 
 
 def write_graph_drawings(graph: SceneGraph, svg_path: str | os.PathLike, png_path: str | os.PathLike) -> str:
-    """The drawing as SVG and PNG; returns the layout engine used."""
+    """The drawing as SVG and PNG; returns the layout engine used: ``dot`` (layered), unless its
+    layout is a long thin strip (a chain of triplets, a on b, b on c, ..., puts every link on a
+    new layer) more than ``MAX_ASPECT`` times longer than wide; then ``neato`` (spring layout, no
+    overlaps) folds the chain up."""
     source = dot_source(graph)
-    engine = choose_engine(source)
-    render(source, svg_path, "svg", engine=engine)
-    render(source, png_path, "png", engine=engine)
-    return engine
+    outputs = {"svg": Path(svg_path), "png": Path(png_path)}
+    render(source, outputs, engine="dot")
+    width, height = _svg_size(outputs["svg"])
+    if max(width, height) <= MAX_ASPECT * max(min(width, height), 1.0):
+        return "dot"
+    render(source, outputs, engine="neato")
+    return "neato"

@@ -126,6 +126,12 @@ SCHEMA: dict[str, Any] = {
         "filter_duplicate_rels": Key(True, _bool),
         "filter_non_overlap": Key(False, _bool),
         "zeroshot_list": Key("", _str, "'' | 'derive' | a .npy / text file of (subject, object, predicate)"),
+        "resampling": {
+            "method": Key("none", _choice("none", "bilevel"),
+                          "training images of relation models: none | bilevel (BGNN, sgg_bench.data.resampling)"),
+            "repeat_factor": Key(0.1, _float(above=0.0), "bilevel: threshold t of the image repeat factors"),
+            "drop_rate": Key(0.9, _float(0.0), "bilevel: instance drop rate gamma of repeated images"),
+        },
     },
     "detector": {
         "name": Key("tiny", _choice("tiny", "mobilenet_v3_fpn", "resnet50_fpn", "x101_fpn")),

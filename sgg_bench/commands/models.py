@@ -25,10 +25,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    width = max([len("name")] + [len(row["name"]) for row in rows]) + 2  # names never run into the modes
+    names = [f"{row['name']}[{row['variant']}]" if row["variant"] else row["name"] for row in rows]
+    width = max([len("name")] + [len(name) for name in names]) + 2  # names never run into the modes
     header = f"{'name':<{width}}{'modes':<21}{'params_head':>13}{'params_features':>17}  paper"
     print(header)
-    for row in rows:
-        print(f"{row['name']:<{width}}{','.join(row['modes']):<21}{row['params_head']:>13,}{row['params_features']:>17,}"
+    for name, row in zip(names, rows):
+        print(f"{name:<{width}}{','.join(row['modes']):<21}{row['params_head']:>13,}{row['params_features']:>17,}"
               f"  {row['paper']}")
     return 0

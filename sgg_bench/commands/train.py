@@ -1,7 +1,7 @@
 """`sgg-bench train`: train a detector or a relation model end to end into a run folder.
 
     sgg-bench train --model motifs --dataset synth [--mode predcls] [--config FILE]
-                    [--resume | --force] [--output-root DIR] [KEY=VALUE ...]
+                    [--resume | --force] [--output-root DIR] [--effect E ...] [KEY=VALUE ...]
 
 The config is configs/datasets/<dataset>.yaml, then configs/models/<model>.yaml, then
 configs/overrides/<dataset>/<model>.yaml when it exists, then --config FILE, then KEY=VALUE
@@ -9,6 +9,11 @@ overrides; the mode comes from --mode (default predcls). Everything is checked b
 is written. A finished run folder is never overwritten: --resume continues it, --force moves it
 to <dataset>/.replaced/ first. Relation models need a trained detector: detector.weights empty
 means this dataset's detector run (trained first on the synthetic data when missing).
+--effect (heads with test-time effects, e.g. causal: none, TDE, NIE, TE; repeat it or give a
+comma list): the model trains once; the run folder scores the config's effect
+(model.head_args.effect) and each other requested effect E gets its own folder <run name>+E
+with its predictions and record. eval --all re-scores those folders like any run; it never
+predicts, so add an effect later with --resume --effect E.
 Multi-process: torchrun --nproc_per_node N -m sgg_bench train ...
 """
 from __future__ import annotations
@@ -34,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     group.add_argument("--resume", action="store_true", help="continue the run folder from its newest checkpoint")
     group.add_argument("--force", action="store_true", help="move an existing run folder aside and start again")
     parser.add_argument("--output-root", default=None, help="runs go to DIR/<dataset>/<run name>/ (default outputs)")
+    parser.add_argument("--effect", action="append", default=[], metavar="E",
+                        help="also predict and record this test-time effect (causal: none, TDE, NIE, TE)")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="config overrides, e.g. solver.max_iter=100")
     parser.set_defaults(func=_run)
 
@@ -44,10 +51,13 @@ def _run(args: argparse.Namespace) -> int:
 
     request = TrainRequest(model=args.model, dataset=args.dataset, mode=args.mode, config=args.config,
                            overrides=list(args.overrides), output_root=args.output_root, resume=args.resume,
-                           force=args.force)
+                           force=args.force, effects=list(args.effect))
     run_dir = train(request)
     if dist_utils.is_main_process():
-        _print_result(run_dir)
+        from sgg_bench.runs.effects import effect_run_dirs
+
+        for folder in [run_dir] + (effect_run_dirs(run_dir) if request.effects else []):
+            _print_result(folder)
     return 0
 
 

@@ -20,7 +20,9 @@ def one_label_per_box(class_logits: Tensor, box_regression: Tensor, proposals: l
                       detections_per_img: int) -> list[dict[str, Tensor]]:
     """class_logits (P, C), box_regression (P, 4C) for the proposals of all images (resized frame).
     Returns per image ``boxes`` (K, 4), ``labels`` (K,) 1-based, ``scores`` (K,), ``proposal``
-    (K,) index of each detection's proposal in that image; at most one detection per proposal."""
+    (K,) index of each detection's proposal in that image, and ``class_boxes`` (K, C, 4) the
+    proposal's regressed box for every class (the reference's ``boxes_per_cls``, for relation
+    heads that relabel a detection); at most one detection per proposal."""
     num_classes = class_logits.shape[-1]
     counts = [int(p.shape[0]) for p in proposals]
     all_boxes = box_coder.decode(box_regression, proposals).split(counts, 0)
@@ -28,7 +30,8 @@ def one_label_per_box(class_logits: Tensor, box_regression: Tensor, proposals: l
     out = []
     for boxes, scores, size in zip(all_boxes, all_scores, image_sizes):
         num_proposals = scores.shape[0]
-        boxes = box_ops.clip_boxes_to_image(boxes, size)[:, 1:].reshape(-1, 4)
+        per_class = box_ops.clip_boxes_to_image(boxes, size)            # (P, C, 4)
+        boxes = per_class[:, 1:].reshape(-1, 4)
         labels = torch.arange(1, num_classes, device=scores.device).repeat(num_proposals)
         proposal = torch.arange(num_proposals, device=scores.device).repeat_interleave(num_classes - 1)
         scores = scores[:, 1:].reshape(-1)
@@ -40,5 +43,6 @@ def one_label_per_box(class_logits: Tensor, box_regression: Tensor, proposals: l
         first = torch.full((num_proposals,), keep.numel(), dtype=torch.long,
                            device=keep.device).scatter_reduce(0, proposal[keep], order, reduce="amin")
         keep = keep[torch.sort(first[first < keep.numel()]).values][:detections_per_img]
-        out.append({"boxes": boxes[keep], "labels": labels[keep], "scores": scores[keep], "proposal": proposal[keep]})
+        out.append({"boxes": boxes[keep], "labels": labels[keep], "scores": scores[keep], "proposal": proposal[keep],
+                    "class_boxes": per_class[proposal[keep]]})
     return out

@@ -24,12 +24,12 @@ def cached_image_features(features: RelationFeatures, cache: FeatureCache, batch
             computed = features.image_features(images, gt_boxes=gt_boxes, box_source=box_source)
             for i, image in zip(missing, computed):
                 entry = {"boxes": image.boxes, "box_features": image.box_features, "obj_logits": image.obj_logits,
-                         "pair_table": features.all_pair_table(image),
+                         "pair_table": features.all_pair_table(image), "class_boxes": image.class_boxes,
                          "image_size": torch.tensor(image.image_size), "original_size": torch.tensor(image.original_size)}
                 cache.store(names[i], entry)
                 entries[i] = {name: value.detach().cpu() for name, value in entry.items()}
     return [ImageFeatures(boxes=e["boxes"].to(device), image_size=tuple(int(v) for v in e["image_size"]),
                           original_size=tuple(int(v) for v in e["original_size"]),
                           box_features=e["box_features"].to(device), obj_logits=e["obj_logits"].to(device),
-                          pair_table=e["pair_table"].to(device))
+                          pair_table=e["pair_table"].to(device), class_boxes=e["class_boxes"].to(device))
             for e in entries]

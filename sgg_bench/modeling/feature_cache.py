@@ -2,7 +2,8 @@
 
 With ``model.features.freeze`` nothing before the head is trainable, so an image's features
 (boxes, box features, detector logits and the union feature of every ordered pair) are a pure
-function of (detector weights, detector settings, image, its boxes, box source). They are
+function of (detector weights, detector settings, image, its boxes, box source); the per-class
+boxes of each box (``ImageFeatures.class_boxes``) are stored with them. They are
 computed once and stored as ``<root>/<detector key>/<image key>.pt``, shared across epochs, seeds
 and heads. Each entry holds a sha256 of its tensors; a damaged entry is recomputed, never used.
 Entries are written atomically, so a killed run leaves only whole files.
@@ -22,7 +23,7 @@ from torch import Tensor
 from sgg_bench.utils.atomic import atomic_path
 
 logger = logging.getLogger("sgg_bench.modeling")
-FIELDS = ("boxes", "box_features", "obj_logits", "pair_table", "image_size", "original_size")
+FIELDS = ("boxes", "box_features", "obj_logits", "pair_table", "class_boxes", "image_size", "original_size")
 
 
 def detector_key(checkpoint_sha256: str, settings: Mapping[str, Any]) -> str:

@@ -43,6 +43,9 @@ class ImageFeatures:
     obj_logits:    (N, C_obj) the detector's classifier on the box head features
     pair_table:    (N * (N - 1), D) union features of every ordered pair in ``all_ordered_pairs``
                    order, when precomputed (frozen extractors); None otherwise
+    class_boxes:   (N, C_obj, 4) each box's box for every class, resized frame: a detection's
+                   regressed box per class (the reference's ``boxes_per_cls``), a GT box itself
+                   for every class; None when the detector gives none
     batch, index:  the backbone pass this image belongs to (None when read from the cache)
     """
 
@@ -52,6 +55,7 @@ class ImageFeatures:
     box_features: Tensor
     obj_logits: Tensor
     pair_table: Tensor | None = None
+    class_boxes: Tensor | None = None
     batch: FeatureBatch | None = None
     index: int = 0
 
@@ -174,15 +178,21 @@ class RelationFeatures(nn.Module):
         batch = self.frozen.encode(images, boxes=None if box_source == "detections" else gt_boxes)
         if box_source == "gt":
             boxes = [b.float() for b in batch.boxes]
+            class_boxes = [_every_class(b, self.num_classes) for b in boxes]
         else:
-            boxes = [d["boxes"].float().reshape(-1, 4) for d in self.frozen.detect(batch)]
+            detections = self.frozen.detect(batch)
+            boxes = [d["boxes"].float().reshape(-1, 4) for d in detections]
+            class_boxes = [d["class_boxes"].float() if "class_boxes" in d else _every_class(b, self.num_classes)
+                           for d, b in zip(detections, boxes)]
             if box_source == "detections+gt":
                 boxes = [torch.cat([d, g.float()], dim=0) for d, g in zip(boxes, batch.boxes)]
+                class_boxes = [torch.cat([c, _every_class(g.float(), self.num_classes)], dim=0)
+                               for c, g in zip(class_boxes, batch.boxes)]
         features, detector_features = self._box_features(batch, boxes)
         logits = [self.frozen.class_logits(f) for f in detector_features]
         return [ImageFeatures(boxes=b, image_size=tuple(batch.image_sizes[i]), original_size=tuple(batch.original_sizes[i]),
-                              box_features=f, obj_logits=l, batch=batch, index=i)
-                for i, (b, f, l) in enumerate(zip(boxes, features, logits))]
+                              box_features=f, obj_logits=l, class_boxes=c, batch=batch, index=i)
+                for i, (b, f, l, c) in enumerate(zip(boxes, features, logits, class_boxes))]
 
     def _box_features(self, batch: FeatureBatch, boxes: list[Tensor]) -> tuple[list[Tensor], list[Tensor]]:
         """Per image, the relation-stage box features and the detector's own box-head features
@@ -246,6 +256,11 @@ class RelationFeatures(nn.Module):
         from sgg_bench.modeling.pair_sampling import all_ordered_pairs
 
         return self._union_features(image, all_ordered_pairs(image.boxes.shape[0], device=image.boxes.device))
+
+
+def _every_class(boxes: Tensor, num_classes: int) -> Tensor:
+    """(N, 4) -> (N, C, 4): the same box for every class (GT boxes, detectors without per-class boxes)."""
+    return boxes.reshape(-1, 1, 4).expand(-1, num_classes, 4).contiguous()
 
 
 def _only(index: int, boxes: Tensor, count: int) -> list[Tensor]:

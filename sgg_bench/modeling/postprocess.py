@@ -67,3 +67,43 @@ def build_prediction(*, image_id: int, boxes: Tensor, labels: Tensor, scores: Te
         rel_pairs=ranked_pairs.detach().cpu().numpy().astype(np.int64).reshape(-1, 2),
         rel_scores=rel_probs.detach().cpu().numpy().astype(np.float32).reshape(-1, rel_logits.shape[1]),
     )
+
+
+def class_box_iou(class_boxes: Tensor) -> Tensor:
+    """(N, C, 4) per-class boxes -> (N, N, C): IoU of box i's and box j's class-c boxes, with the
+    reference's +1-pixel widths (KT ``nms_overlaps``)."""
+    low = torch.maximum(class_boxes[:, None, :, :2], class_boxes[None, :, :, :2])
+    high = torch.minimum(class_boxes[:, None, :, 2:], class_boxes[None, :, :, 2:])
+    overlap = (high - low + 1.0).clamp(min=0)
+    inter = overlap[..., 0] * overlap[..., 1]
+    sides = class_boxes[..., 2:] - class_boxes[..., :2] + 1.0
+    area = sides[..., 0] * sides[..., 1]
+    return inter / (area[:, None] + area[None] - inter)
+
+
+def per_class_nms_labels(obj_logits: Tensor, class_boxes: Tensor, iou_threshold: float) -> tuple[Tensor, Tensor]:
+    """SGDet labels from refined object logits (KT ``obj_prediction_nms``, the post-processor's
+    "late NMS"): repeatedly take the highest remaining (box, class) probability (background zeroed),
+    give that box that class, zero that class for every box whose class box overlaps it with IoU >=
+    ``iou_threshold``, and retire the box. One label per box; a box left with nothing but zeros
+    takes its best foreground class (KT would give it the background label 0).
+
+    obj_logits: (N, C_obj); class_boxes: (N, C_obj, 4) each box's box for every class.
+    Returns labels (N,) int64 >= 1 and scores (N,) float32 = the softmax probability of the label.
+    """
+    count = obj_logits.shape[0]
+    if count == 0:
+        return object_labels_and_scores(obj_logits)
+    probs = torch.softmax(obj_logits.float(), dim=1)
+    probs[:, 0] = 0.0
+    overlaps = class_box_iou(class_boxes.float()) >= iou_threshold    # (N, N, C)
+    remaining = probs.clone()
+    labels = torch.zeros(count, dtype=torch.long, device=obj_logits.device)
+    num_classes = probs.shape[1]
+    for _ in range(count):
+        flat = int(torch.argmax(remaining))   # first maximum, as numpy's argmax in the reference
+        box, cls = divmod(flat, num_classes)
+        labels[box] = cls if cls > 0 else int(probs[box, 1:].argmax()) + 1
+        remaining[overlaps[box, :, cls], cls] = 0.0
+        remaining[box] = -1.0
+    return labels, probs[torch.arange(count, device=probs.device), labels]

@@ -34,7 +34,7 @@ from sgg_bench.modeling.losses import RelationLoss
 from sgg_bench.modeling.pair_sampling import all_ordered_pairs, deduplicate_relations, match_boxes_to_gt, sample_pairs
 from sgg_bench.modeling.related_pairs import related_matrix, related_matrix_sgdet
 from sgg_bench.modeling.sgdet_sampling import sample_sgdet_pairs
-from sgg_bench.modeling.postprocess import build_prediction, object_labels_and_scores
+from sgg_bench.modeling.postprocess import build_prediction, object_labels_and_scores, per_class_nms_labels
 from sgg_bench.structures import ImagePrediction
 
 
@@ -56,6 +56,9 @@ class SceneGraphModel(nn.Module):
     sgdet_add_gt_boxes: add the GT boxes to the detections in SGDet training
     sgdet_pairs_per_relation: SGDet foreground pairs kept per GT relation (KT: 4; ``sgdet_sampling``)
     obj_loss_weight:  weight of the object cross-entropy of the default loss
+    sgdet_label_nms:  SGDet decoding of heads that refine objects: per-class NMS at this IoU over the
+                      refined class scores, one label per box with that class's box (KT's late NMS,
+                      LATER_NMS_PREDICTION_THRES 0.5; ``postprocess.per_class_nms_labels``); 0 = off
     loss:        the loss part (default: the head's ``loss`` class, else ``RelationLoss``)
     feature_cache: a ``FeatureCache`` used when the extractors are frozen (None = recompute)
     """
@@ -63,7 +66,7 @@ class SceneGraphModel(nn.Module):
     def __init__(self, features: RelationFeatures, head: nn.Module, *, mode: str, num_rel_classes: int,
                  fg_fraction: float = 0.25, pairs_per_image: int = 256, sgdet_match_iou: float = 0.5,
                  sgdet_add_gt_boxes: bool = True, sgdet_pairs_per_relation: int = 4, obj_loss_weight: float = 1.0,
-                 loss: nn.Module | None = None, feature_cache=None):
+                 sgdet_label_nms: float = 0.5, loss: nn.Module | None = None, feature_cache=None):
         super().__init__()
         if mode not in MODES:
             raise ValueError(f"SceneGraphModel: mode: expected one of {MODES}, found {mode!r}")
@@ -71,6 +74,8 @@ class SceneGraphModel(nn.Module):
             raise ValueError(f"SceneGraphModel: fg_fraction: expected a value in [0, 1], found {fg_fraction}")
         if pairs_per_image < 1:
             raise ValueError(f"SceneGraphModel: pairs_per_image: expected >= 1, found {pairs_per_image}")
+        if not 0.0 <= sgdet_label_nms <= 1.0:
+            raise ValueError(f"SceneGraphModel: sgdet_label_nms: expected a value in [0, 1], found {sgdet_label_nms}")
         if feature_cache is not None and not features.freeze:
             raise ValueError("SceneGraphModel: a feature cache needs frozen extractors (model.features.freeze)")
         self.features = features
@@ -83,6 +88,7 @@ class SceneGraphModel(nn.Module):
         self.sgdet_match_iou = float(sgdet_match_iou)
         self.sgdet_add_gt_boxes = bool(sgdet_add_gt_boxes)
         self.sgdet_pairs_per_relation = int(sgdet_pairs_per_relation)
+        self.sgdet_label_nms = float(sgdet_label_nms)
         if loss is None:
             loss_class = getattr(head, "loss", None) or RelationLoss
             loss = loss_class(obj_loss_weight=obj_loss_weight)
@@ -186,7 +192,12 @@ class SceneGraphModel(nn.Module):
             else:
                 labels, scores = object_labels_and_scores(outputs.obj_logits[index])
             if self.mode == "sgdet":
-                boxes = prepared.images[index].to_original(prepared.inputs.boxes[index])
+                boxes = prepared.inputs.boxes[index]
+                class_boxes = prepared.images[index].class_boxes
+                if self.sgdet_label_nms > 0 and class_boxes is not None and getattr(self.head, "refines_objects", False):
+                    labels, scores = per_class_nms_labels(outputs.obj_logits[index], class_boxes, self.sgdet_label_nms)
+                    boxes = class_boxes[torch.arange(labels.shape[0], device=labels.device), labels]
+                boxes = prepared.images[index].to_original(boxes)
             else:
                 boxes = item["boxes"].reshape(-1, 4)  # the GT boxes exactly as given, original pixels
             predictions.append(build_prediction(

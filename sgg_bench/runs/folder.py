@@ -72,13 +72,20 @@ def prepare_run_folder(run_dir: str | os.PathLike, *, resume: bool, force: bool)
             state = "a finished run" if is_finished(run_dir) else "an unfinished run"
             raise ConfigError(f"{run_dir}: holds {state}; pass --resume to continue it, --force to move it aside "
                               f"and start again, or set run.name to use another folder")
-        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        moved = run_dir.parent / REPLACED_DIR / f"{run_dir.name}-{stamp}"
-        moved.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(run_dir, moved)
+        moved = move_aside(run_dir)
     if resume and is_finished(run_dir):
         (run_dir / "run.json").unlink()  # the continued run is unfinished until it writes run.json again
     run_dir.mkdir(parents=True, exist_ok=True)
+    return moved
+
+
+def move_aside(run_dir: str | os.PathLike) -> Path:
+    """Move ``run_dir`` to ``<parent>/.replaced/<name>-<UTC time>`` (never deleted); returns the new path."""
+    run_dir = Path(run_dir)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
+    moved = run_dir.parent / REPLACED_DIR / f"{run_dir.name}-{stamp}"
+    moved.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(run_dir, moved)
     return moved
 
 

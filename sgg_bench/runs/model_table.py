@@ -44,8 +44,9 @@ def _features(cfg, vocab):
 
 
 def model_rows(dataset: str) -> list[dict]:
-    """One dict per registered head: name, paper, reference, modes, params_head, params_features
-    (trainable relation-stage extractors: box, union, reduce conv, mask branch)."""
+    """One dict per registered head (and per registered variant of it): name, variant ("" or
+    "key=value" head arguments), paper, reference, modes, params_head, params_features (trainable
+    relation-stage extractors: box, union, reduce conv, mask branch)."""
     import torch
 
     from sgg_bench.modeling.build import build_relation_head, trainable_parameters
@@ -58,23 +59,32 @@ def model_rows(dataset: str) -> list[dict]:
         info = RELATION_HEADS.info(name)
         modes = list(info.get("modes") or ("predcls", "sgcls", "sgdet"))
         cfg = resolve_run_config(model=name, dataset=dataset, mode=modes[0])
-        with torch.device("meta"):
-            vocab = vocabulary_for(cfg)
-            key = (cfg.detector.name, str(cfg.detector.args), str(cfg.model.features))
-            if key not in features:
-                features[key] = _features(cfg, vocab)
-            extractor = features[key]
-            prior = torch.zeros(vocab.num_object_classes, vocab.num_object_classes, vocab.num_predicate_classes)
-            head = build_relation_head(name, vocab=vocab, freq_log_prior=prior,
-                                       obj_feature_dim=extractor.feature_dim, union_feature_dim=extractor.feature_dim,
-                                       head_args=dict(cfg.model.head_args))
-        detail = _feature_detail(extractor, head_needs(head))
-        rows.append({"name": name, "paper": info.get("paper", ""), "reference": info.get("reference", ""),
-                     "modes": modes, "params_head": trainable_parameters(head),
-                     "params_features": sum(detail.values()), "params_features_detail": detail,
-                     "num_obj_classes": vocab.num_object_classes, "num_rel_classes": vocab.num_predicate_classes,
-                     "feature_dim": extractor.feature_dim})
+        # A head that is several published models (registry ``variants``: head-argument overrides,
+        # e.g. the causal predictor's contexts) gets one row per variant after its default one.
+        for variant in [{}] + [dict(v) for v in info.get("variants", ())]:
+            with torch.device("meta"):
+                vocab = vocabulary_for(cfg)
+                key = (cfg.detector.name, str(cfg.detector.args), str(cfg.model.features))
+                if key not in features:
+                    features[key] = _features(cfg, vocab)
+                extractor = features[key]
+                prior = torch.zeros(vocab.num_object_classes, vocab.num_object_classes, vocab.num_predicate_classes)
+                head = build_relation_head(name, vocab=vocab, freq_log_prior=prior,
+                                           obj_feature_dim=extractor.feature_dim,
+                                           union_feature_dim=extractor.feature_dim,
+                                           head_args={**dict(cfg.model.head_args), **variant})
+            detail = _feature_detail(extractor, head_needs(head))
+            rows.append({"name": name, "variant": variant_label(variant), "paper": info.get("paper", ""),
+                         "reference": info.get("reference", ""), "modes": modes,
+                         "params_head": trainable_parameters(head), "params_features": sum(detail.values()),
+                         "params_features_detail": detail, "num_obj_classes": vocab.num_object_classes,
+                         "num_rel_classes": vocab.num_predicate_classes, "feature_dim": extractor.feature_dim})
     return rows
+
+
+def variant_label(variant) -> str:
+    """``{"context": "vctree"}`` -> ``"context=vctree"`` ("" for the default build)."""
+    return ",".join(f"{key}={value}" for key, value in variant.items())
 
 
 def _feature_detail(extractor, needs) -> dict:

@@ -25,7 +25,7 @@ def feature_cache_for(cfg: Mapping[str, Any], detector_args: Mapping[str, Any]):
         return None
     weights = cfg["detector"]["weights"]
     settings = {"detector": cfg["detector"]["name"], "args": dict(detector_args), "freeze": True,
-                "rect_masks": bool(features["rect_masks"]), "version": 2}
+                "rect_masks": bool(features["rect_masks"]), "version": 3}
     return FeatureCache(Path(cfg["run"]["output_root"]) / ".cache" / "features",
                         detector_key(sha256_file(weights) if weights else "random-init", settings))
 
@@ -90,6 +90,21 @@ def _validation(cfg: Mapping[str, Any], model: torch.nn.Module, run_dir: Path):
     return evaluate
 
 
+def _training_view(cfg: Mapping[str, Any], train_set, run_dir: Path, *, seed: int):
+    """The training images as ``dataset.resampling`` asks (``data/resampling.py``); a resampled
+    view is described in ``<run_dir>/resampling.json``."""
+    from sgg_bench.data.resampling import resample_for_training
+    from sgg_bench.utils.atomic import atomic_write_json
+
+    view = resample_for_training(train_set, cfg["dataset"]["resampling"], seed=seed)
+    if view is not train_set:
+        summary = view.summary()
+        logger.info("bilevel resampling: %d training images -> %d", summary["images"], summary["resampled_images"])
+        if dist_utils.is_main_process():
+            atomic_write_json(run_dir / "resampling.json", summary)
+    return view
+
+
 def train_relation_model(cfg: Mapping[str, Any], run_dir: Path, *, resume: bool, device: torch.device):
     """Build the model and run the training loop (none for statistics-only heads).
     Returns ``(model, final checkpoint path, train seconds)``."""
@@ -110,7 +125,8 @@ def train_relation_model(cfg: Mapping[str, Any], run_dir: Path, *, resume: bool,
     optimizer = scheduler = None
     if max_iter > 0:
         optimizer, scheduler = build_solver(solver, model)
-    batches = SceneGraphBatches(train_set, batch_size=int(solver["ims_per_batch"]), seed=seed,
+    train_view = _training_view(cfg, train_set, run_dir, seed=seed)
+    batches = SceneGraphBatches(train_view, batch_size=int(solver["ims_per_batch"]), seed=seed,
                                 rank=dist_utils.get_rank(), world_size=dist_utils.get_world_size(),
                                 cache_images=len(train_set) <= SMALL_DATASET)
     if device.type == "cuda":  # a GPU step is short next to JPEG decoding: decode ahead in threads

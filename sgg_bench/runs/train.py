@@ -7,6 +7,7 @@ that detector run first when it is missing (only possible for datasets it can be
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from sgg_bench.runs.configs import DETECTOR, resolve_run_config
 
 logger = logging.getLogger("sgg_bench.engine")
 SYNTH_DIR = Path("datasets/synth")
+SYNTHETIC_DATASETS = ("synth", "synth-det")  # generated on first use (synth-det = its det/ folder)
 REAL_DATA_DOC = "datasets/README.md"
 
 
@@ -29,12 +31,13 @@ class TrainRequest:
     output_root: str | None = None
     resume: bool = False
     force: bool = False
+    effects: list[str] = field(default_factory=list)   # test-time effects to add (``runs/effects.py``)
 
 
 def check_dataset_present(cfg) -> None:
     """A missing real dataset is an error that says where the data comes from."""
     root = Path(cfg.dataset.root)
-    if cfg.dataset.name == "synth" or root.exists():
+    if cfg.dataset.name in SYNTHETIC_DATASETS or root.exists():
         return
     raise ConfigError(f"dataset.root {root}: no such folder. The {cfg.dataset.name} files are not shipped; "
                       f"{REAL_DATA_DOC} lists each file, where it is published and how to check it "
@@ -42,15 +45,22 @@ def check_dataset_present(cfg) -> None:
 
 
 def ensure_synthetic(cfg) -> None:
-    """Generate ``datasets/synth`` (size "default", seed 0) when the synthetic root is missing."""
+    """Generate ``datasets/synth`` (size "default", seed 0) when the synthetic root is missing; for
+    ``synth-det`` an existing synthetic folder only gains its detection set."""
     root = Path(cfg.dataset.root)
-    if cfg.dataset.name != "synth" or root.exists():
+    if cfg.dataset.name not in SYNTHETIC_DATASETS or root.exists():
         return
     from sgg_bench.data.synthetic import generate_synthetic
 
-    out_dir = root.parent if root.name in ("vg", "openimages") else SYNTH_DIR
-    logger.info("synthetic dataset %s is missing: generating %s (size default, seed 0)", root, out_dir)
-    generate_synthetic(str(out_dir), size="default", seed=0)
+    out_dir = root.parent if root.name in ("vg", "openimages", "det") else SYNTH_DIR
+    size, seed = "default", 0
+    try:  # an existing folder keeps its size and seed (and gains what is missing)
+        meta = json.loads((out_dir / "vg" / "sgg-bench.json").read_text(encoding="utf-8"))
+        size, seed = meta.get("size", size), meta.get("seed", seed)
+    except (OSError, ValueError):
+        pass
+    logger.info("synthetic dataset %s is missing: generating %s (size %s, seed %s)", root, out_dir, size, seed)
+    generate_synthetic(str(out_dir), size=size, seed=seed)
     if not root.exists():
         raise ConfigError(f"dataset.root {root} still missing after generating the synthetic data in {out_dir}")
 
@@ -69,6 +79,8 @@ def validate(request: TrainRequest):
                               f"{cfg.solver.schedule!r} (set it in configs/models/detector.yaml)")
     else:
         validate_relation_config(cfg)
+    from sgg_bench.runs.effects import requested_effects
+    requested_effects(request.model, cfg.model.head_args if request.model != DETECTOR else {}, request.effects)
     if cfg.detector.weights and not Path(cfg.detector.weights).is_file():
         raise ConfigError(f"detector.weights: file {cfg.detector.weights} does not exist")
     run_directory(cfg, model=request.model)  # checks run.name
@@ -145,18 +157,24 @@ def _run(request: TrainRequest, cfg, *, console: bool) -> Path:
             from sgg_bench.runs.detector import detector_run
             detector_run(cfg, run_dir, resume=request.resume)
         else:
-            _relation_run(cfg, run_dir, model=request.model, resume=request.resume)
+            from sgg_bench.runs.effects import retire_effect_runs
+            if dist_utils.is_main_process() and not request.resume:
+                for path in retire_effect_runs(run_dir):
+                    logger.info("a new training run: its earlier effect folder was moved to %s", path)
+            _relation_run(cfg, run_dir, model=request.model, resume=request.resume, effects=request.effects)
     finally:
         logs.detach_log(handlers)
     return run_dir
 
 
-def _relation_run(cfg, run_dir: Path, *, model: str, resume: bool) -> None:
+def _relation_run(cfg, run_dir: Path, *, model: str, resume: bool, effects: list[str]) -> None:
     from sgg_bench.engine import distributed as dist_utils
     from sgg_bench.engine.inference import write_predictions
     from sgg_bench.runs import folder as run_folder
+    from sgg_bench.runs.effects import head_setting, requested_effects, retire_effect_runs, write_effect_runs
     from sgg_bench.runs.evaluate import evaluate_run
     from sgg_bench.runs.relation import train_relation_model
+    from sgg_bench.utils.hashing import sha256_file
     from sgg_bench.runs.splits import open_split
 
     device = dist_utils.default_device(str(cfg.run.device))
@@ -165,7 +183,7 @@ def _relation_run(cfg, run_dir: Path, *, model: str, resume: bool) -> None:
                               dataset_name=cfg.dataset.name, mode=cfg.model.mode,
                               batch_size=int(cfg.test.ims_per_batch), cache_images=False)
     if dist_utils.is_main_process():
-        setting = _setting(model, cfg.model.head_args)
+        setting = head_setting(model, cfg.model.head_args)
         run_folder.write_run_json(
             run_dir, run_id=run_folder.run_id(cfg.dataset.name, run_dir.name), model=model, dataset=cfg.dataset.name,
             dataset_root=str(cfg.dataset.root), mode=cfg.model.mode, split="test", protocol=cfg.eval.protocol,
@@ -173,12 +191,10 @@ def _relation_run(cfg, run_dir: Path, *, model: str, resume: bool) -> None:
             extra={"inference_images_per_second": speed["images_per_second"], "device": str(device),
                    "setting": setting})
         evaluate_run(run_dir)
+        for path in retire_effect_runs(run_dir, checkpoint_sha256=sha256_file(checkpoint) if checkpoint else None):
+            logger.info("effect folder of an earlier checkpoint moved to %s", path)
     dist_utils.barrier()
-
-
-def _setting(model: str, head_args) -> str:
-    """The named variant of a head (e.g. IMP with the frequency bias), from its registry metadata."""
-    from sgg_bench.registry import RELATION_HEADS
-
-    describe = RELATION_HEADS.info(model).get("setting")
-    return str(describe(dict(head_args))) if callable(describe) else ""
+    extra = requested_effects(model, cfg.model.head_args, effects)
+    if extra:
+        write_effect_runs(cfg, run_dir, network, model=model, effects=extra, checkpoint=checkpoint,
+                          train_seconds=train_seconds, device=device)

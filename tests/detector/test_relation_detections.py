@@ -19,6 +19,10 @@ def test_one_label_per_proposal_with_its_class_box():
     assert out["labels"].tolist() == [2, 1] and out["proposal"].tolist() == [1, 0]
     torch.testing.assert_close(out["scores"], torch.tensor([0.8, 0.5]))
     torch.testing.assert_close(out["boxes"][1], proposals[0][0])  # class 1's (unshifted) box
+    # Every class's regressed box of the detection's proposal comes along (for the late NMS).
+    assert out["class_boxes"].shape == (2, 4, 4)
+    torch.testing.assert_close(out["class_boxes"][1, 1], out["boxes"][1])
+    torch.testing.assert_close(out["class_boxes"][1, 2], out["class_boxes"][1, 1] + torch.tensor([1.0, 0, 1, 0]))
     # The cap applies after the duplicate filter.
     (capped,) = one_label_per_box(logits, regression, proposals, [(100, 100)], box_coder=coder, score_thresh=0.1,
                                   nms_thresh=0.5, detections_per_img=1)

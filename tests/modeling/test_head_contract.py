@@ -20,23 +20,38 @@ SMALL_ARGS = {
     "grcnn": {"hidden_dim": 6, "pooling_dim": 10, "position_dim": 5, "embed_dim": 7, "graph_dim": 8,
               "feature_heads": 2},
     "msdn": {"dim": 12, "gate_width": 5, "update_steps": 2},
+    "gpsnet": {"hidden_dim": 6, "pooling_dim": 12, "position_dim": 5, "embed_dim": 7, "graph_dim": 8,
+               "gate_filters": 3},
     "reldn": {"spatial_dim": 6},
     "transformer": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "num_obj_layers": 2,
                     "num_edge_layers": 1, "num_heads": 2, "key_dim": 5, "value_dim": 4, "inner_dim": 16},
     "vtranse": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7},
+    "causal": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "dropout": 0.1},
+    "bgnn": {"hidden_dim": 6, "pooling_dim": 10, "position_dim": 5, "embed_dim": 7, "graph_dim": 8,
+             "confidence_dim": 6, "confidence_geometry_dim": 4, "gate_width": 3, "graph_steps": 2,
+             "refine_iters": 2, "rce_pretrain_steps": 0},
 }
 HEADS = RELATION_HEADS.names()
+# A head that is several models (registry ``variants``, e.g. the causal predictor's contexts) also
+# runs as "name+key=value" with that head argument, beside its default.
+CASES = HEADS + [f"{name}+{key}={value}" for name in HEADS for variant in RELATION_HEADS.info(name).get("variants", ())
+                 for key, value in variant.items()]
 MODES = ("predcls", "sgcls", "sgdet")
 
 
 VOCAB = DatasetVocabulary([f"object{i}" for i in range(NUM_OBJ)], [f"predicate{i}" for i in range(NUM_REL)])
 
 
-def build_head(name, seed=0):
+def build_head(case, seed=0):
     """Through the same builder as the run lifecycle, so only the declared needs reach the head."""
+    name, _, variant = case.partition("+")
+    args = dict(SMALL_ARGS.get(name, {}))
+    if variant:
+        key, value = variant.split("=")
+        args[key] = value
     torch.manual_seed(seed)
     return build_relation_head(name, vocab=VOCAB, freq_log_prior=random_log_prior(NUM_OBJ, NUM_REL),
-                               obj_feature_dim=FEAT, union_feature_dim=FEAT, head_args=SMALL_ARGS.get(name, {}))
+                               obj_feature_dim=FEAT, union_feature_dim=FEAT, head_args=args)
 
 
 def build_model(name, mode, seed=0, blind_detections=3):
@@ -51,11 +66,13 @@ def batch():
 
 
 def test_every_expected_head_is_registered():
-    assert {"frequency", "imp", "motifs", "vctree", "transformer", "vtranse", "grcnn", "msdn", "reldn"} <= set(HEADS)
+    assert {"frequency", "imp", "motifs", "vctree", "transformer", "vtranse", "grcnn", "msdn", "reldn",
+            "causal", "bgnn", "gpsnet"} <= set(HEADS)
+    assert {"causal+context=vctree", "causal+context=vtranse"} <= set(CASES)
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", HEADS)
+@pytest.mark.parametrize("name", CASES)
 def test_forward_backward(name, mode):
     model = build_model(name, mode)
     model.train()
@@ -73,7 +90,7 @@ def test_forward_backward(name, mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", HEADS)
+@pytest.mark.parametrize("name", CASES)
 def test_predict_shapes_and_ranking(name, mode):
     model = build_model(name, mode).eval()
     items = batch()
@@ -96,7 +113,7 @@ def test_predict_shapes_and_ranking(name, mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", HEADS)
+@pytest.mark.parametrize("name", CASES)
 def test_zero_candidate_pairs(name, mode):
     head = build_head(name).train()
     features = [torch.randn(3, FEAT), torch.randn(0, FEAT)]
@@ -113,7 +130,7 @@ def test_zero_candidate_pairs(name, mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", HEADS)
+@pytest.mark.parametrize("name", CASES)
 def test_single_box(name, mode):
     model = build_model(name, mode, blind_detections=1)
     items = [toy_item(image_id=7, num_boxes=1, relations=[])]
@@ -130,7 +147,7 @@ def test_single_box(name, mode):
 
 
 @pytest.mark.parametrize("mode", ("predcls", "sgcls"))
-@pytest.mark.parametrize("name", HEADS)
+@pytest.mark.parametrize("name", CASES)
 def test_deterministic_under_seed(name, mode):
     runs = []
     for _ in range(2):
@@ -164,7 +181,7 @@ class _SpyHead(torch.nn.Module):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("name", HEADS)
+@pytest.mark.parametrize("name", CASES)
 def test_declared_needs_are_honoured(name, mode):
     """A head gets exactly what it declares: union features, box features and training targets
     only when asked for (targets never at test time); word vectors and the prior only in its

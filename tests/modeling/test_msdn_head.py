@@ -5,7 +5,8 @@ import json
 import torch
 
 from sgg_bench.cli import main
-from sgg_bench.modeling.heads.msdn import MSDNHead, ScalarGate, mean_by_target
+from sgg_bench.modeling.blocks.node_messages import mean_by_target
+from sgg_bench.modeling.heads.msdn import MSDNHead, ScalarGate
 
 fc = lambda i, o: i * o + o  # noqa: E731
 

@@ -71,3 +71,26 @@ def test_build_prediction_rows_are_softmax():
     total = 1 + math.e + 3
     np.testing.assert_allclose(prediction.rel_scores, [[1 / total, math.e / total, 3 / total]],
                                rtol=1e-5)
+
+
+def test_per_class_nms_labels_on_hand_built_boxes():
+    """KT's late NMS: boxes 0 and 1 are the same object (their class-1 boxes overlap, IoU 0.82 with
+    the +1-pixel widths); box 2 is elsewhere. Box 0 takes class 1 (0.7, the highest score), which
+    suppresses class 1 for box 1, so box 1 takes its next class 2 even though class 1 is its best;
+    box 2 keeps class 1 (no overlap). Its score is the softmax probability of its new label."""
+    from sgg_bench.modeling.postprocess import class_box_iou, per_class_nms_labels
+
+    probs = torch.tensor([[0.1, 0.7, 0.2], [0.1, 0.6, 0.3], [0.2, 0.5, 0.3]])
+    a, b, far = [0.0, 0.0, 9.0, 9.0], [1.0, 0.0, 10.0, 9.0], [50.0, 50.0, 59.0, 59.0]
+    class_boxes = torch.tensor([[a, a, a], [b, b, [30.0, 30.0, 39.0, 39.0]], [far, far, far]])
+    assert abs(float(class_box_iou(class_boxes)[0, 1, 1]) - 90 / 110) < 1e-6
+    labels, scores = per_class_nms_labels(probs.log(), class_boxes, 0.5)
+    assert labels.tolist() == [1, 2, 1]
+    torch.testing.assert_close(scores, torch.tensor([0.7, 0.3, 0.5]))
+    # Below the threshold nothing is suppressed: every box keeps its best class.
+    assert per_class_nms_labels(probs.log(), class_boxes, 0.9)[0].tolist() == [1, 1, 1]
+    # A box whose every class is suppressed keeps its best foreground class (never background).
+    same = torch.tensor([[a, a], [a, a]])
+    assert per_class_nms_labels(torch.tensor([[0.0, 5.0], [0.0, 4.0]]), same, 0.5)[0].tolist() == [1, 1]
+    empty_labels, empty_scores = per_class_nms_labels(torch.zeros(0, 3), torch.zeros(0, 3, 4), 0.5)
+    assert empty_labels.shape == (0,) and empty_scores.shape == (0,)

@@ -153,7 +153,7 @@ def test_cache_key_follows_the_image_file_and_boxes(tmp_path):
 
 def test_cache_keeps_entries_in_memory_within_its_budget(tmp_path):
     tensors = {"boxes": torch.zeros(2, 4), "box_features": torch.ones(2, 8), "obj_logits": torch.zeros(2, 3),
-               "pair_table": torch.ones(2, 8), "image_size": torch.tensor([10, 12]),
+               "pair_table": torch.ones(2, 8), "class_boxes": torch.zeros(2, 3, 4), "image_size": torch.tensor([10, 12]),
                "original_size": torch.tensor([20, 24])}
     roomy = FeatureCache(tmp_path / "a", "k")
     roomy.store("entry", tensors)

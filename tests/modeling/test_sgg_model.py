@@ -89,7 +89,7 @@ def test_build_relation_head_uses_glove_file(tmp_path):
     head = build_relation_head("motifs", vocab=vocab, freq_log_prior=random_log_prior(3, 3), obj_feature_dim=8,
                                union_feature_dim=8, head_args={"glove_path": str(glove), "embed_dim": 3,
                                                                "hidden_dim": 4, "pooling_dim": 6})
-    assert head.ctx_embed.weight[1:].tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert head.context.ctx_embed.weight[1:].tolist() == [[1, 2, 3], [4, 5, 6]]
     assert head.requires_training
 
 

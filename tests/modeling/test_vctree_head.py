@@ -201,8 +201,9 @@ def test_binary_loss_is_the_mean_per_image_bce_of_the_tree_logits():
     head.train()
     loss = head(inputs).losses["loss_binary"]
     # The same tree logits again (training mode: BatchNorm over the same batch).
-    logits = head.tree_scores(inputs.obj_features, [head.ctx_embed(l) for l in inputs.obj_labels],
-                              [F.one_hot(l, 4).float() * 2000 - 1000 for l in inputs.obj_labels], boxes, [(10, 10)] * 2)
+    logits = head.context.tree_scores(inputs.obj_features, [head.context.ctx_embed(l) for l in inputs.obj_labels],
+                                      [F.one_hot(l, 4).float() * 2000 - 1000 for l in inputs.obj_labels], boxes,
+                                      [(10, 10)] * 2)
     by_hand = [-(t * F.logsigmoid(x) + (1 - t) * F.logsigmoid(-x)).mean()
                for x, t in zip(logits, [r.float() for r in related])]
     torch.testing.assert_close(loss, (by_hand[0] + by_hand[1]) / 2)

@@ -43,6 +43,14 @@ class FrequencyBias(nn.Module):
         """subj_labels, obj_labels: (M,) int64 class ids -> (M, C_rel) logits."""
         return self.table(subj_labels * self.num_obj_classes + obj_labels)
 
+    def expected(self, subj_probs: Tensor, obj_probs: Tensor) -> Tensor:
+        """(M, C_obj) subject and object class distributions -> (M, C_rel): the table rows averaged
+        under the joint p_subj x p_obj (KT ``index_with_probability``); one-hot rows give the lookup."""
+        classes = self.num_obj_classes
+        table = self.table.weight.view(classes, classes * self.table.weight.shape[1])
+        by_object = (subj_probs @ table).view(subj_probs.shape[0], classes, -1)   # (M, C_obj, C_rel)
+        return (obj_probs.unsqueeze(2) * by_object).sum(dim=1)
+
 
 def optional_frequency_bias(enabled: bool, freq_log_prior: Tensor | None, *, num_obj_classes: int,
                             num_rel_classes: int, owner: str) -> FrequencyBias | None:

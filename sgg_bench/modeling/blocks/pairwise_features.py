@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sgg_bench.modeling.blocks.batch_pairs import batch_labels
 from sgg_bench.modeling.blocks.pair_geometry import box_pair_geometry, normalised_box_code
 from sgg_bench.modeling.blocks.position import PositionEncoder
 
@@ -75,3 +76,11 @@ class PairwiseFeatures(nn.Module):
             union = self.union_up(union)
         rel = self.rel_finalize(pair_repr) + union
         return self.obj_finalize(augmented), rel
+
+    def from_head_inputs(self, inputs) -> tuple[Tensor, Tensor]:
+        """``forward`` on a head's ``RelationHeadInputs`` with PySGG's labels (GT in PredCls,
+        else the detector's foreground argmax)."""
+        labels = list(torch.split(batch_labels(inputs, inputs.obj_logits), inputs.num_boxes))
+        return self(mode=inputs.mode, obj_features=inputs.obj_features, union_features=inputs.union_features,
+                    boxes=inputs.boxes, image_sizes=inputs.image_sizes, detector_logits=inputs.obj_logits,
+                    labels=labels, pairs=inputs.pairs)

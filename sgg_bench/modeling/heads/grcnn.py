@@ -93,11 +93,7 @@ class GraphRCNNHead(nn.Module):
         if inputs.union_features is None:
             raise ValueError("grcnn head: union_features are required")
         num_boxes, num_pairs = inputs.num_boxes, inputs.num_pairs
-        detector_labels = split_sizes(batch_labels(inputs, inputs.obj_logits), num_boxes)
-        objects, relations = self.pairwise(mode=inputs.mode, obj_features=inputs.obj_features,
-                                           union_features=inputs.union_features, boxes=inputs.boxes,
-                                           image_sizes=inputs.image_sizes, detector_logits=inputs.obj_logits,
-                                           labels=detector_labels, pairs=inputs.pairs)
+        objects, relations = self.pairwise.from_head_inputs(inputs)
         pairs = batch_pairs(inputs)
         neighbours = object_neighbour_edges(pairs, objects.shape[0])
 

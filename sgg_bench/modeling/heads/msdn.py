@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from sgg_bench.modeling.blocks.batch_pairs import batch_labels, batch_pairs
 from sgg_bench.modeling.blocks.frequency_bias import optional_frequency_bias, pair_labels
+from sgg_bench.modeling.blocks.node_messages import ResidualUpdate, mean_by_target
 from sgg_bench.modeling.contract import HeadNeeds
 from sgg_bench.modeling.head_io import RelationHeadInputs, RelationHeadOutputs, split_sizes
 from sgg_bench.registry import RELATION_HEADS
@@ -37,26 +38,6 @@ class ScalarGate(nn.Module):
     def forward(self, target: Tensor, source: Tensor) -> Tensor:
         gate = torch.sigmoid(self.w(torch.relu(torch.cat([target, source], dim=1)))).mean(dim=1, keepdim=True)
         return source * gate
-
-
-class ResidualUpdate(nn.Module):
-    """x + W_i·ReLU(message) + W_h·ReLU(x) (Microsoft's ``Gated_Recurrent_Unit`` plus its residual)."""
-
-    def __init__(self, dim: int):
-        super().__init__()
-        self.wih = nn.Linear(dim, dim)
-        self.whh = nn.Linear(dim, dim)
-
-    def forward(self, message: Tensor, state: Tensor) -> Tensor:
-        return state + self.wih(torch.relu(message)) + self.whh(torch.relu(state))
-
-
-def mean_by_target(messages: Tensor, targets: Tensor, num_targets: int) -> Tensor:
-    """(E, d) messages and (E,) target rows -> (num_targets, d) means; zero rows without messages."""
-    total = messages.new_zeros((num_targets, messages.shape[1])).index_add(0, targets, messages)
-    count = torch.zeros(num_targets, device=messages.device).index_add(0, targets, torch.ones_like(targets,
-                                                                                                    dtype=torch.float))
-    return total / count.clamp(min=1).unsqueeze(1)
 
 
 def _embedding(in_dim: int, out_dim: int) -> nn.Module:

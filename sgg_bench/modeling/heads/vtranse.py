@@ -75,9 +75,7 @@ class VTransEHead(nn.Module):
     def forward(self, inputs: RelationHeadInputs) -> RelationHeadOutputs:
         if inputs.union_features is None:
             raise ValueError("vtranse head: union_features are required")
-        context = self.context(mode=inputs.mode, obj_features=inputs.obj_features, boxes=inputs.boxes,
-                               image_sizes=inputs.image_sizes, obj_logits=inputs.obj_logits,
-                               obj_labels=inputs.obj_labels)
+        context = self.context(inputs)
         ctx_logits, vis_logits, freq_logits = [], [], []
         for i, pairs in enumerate(inputs.pairs):
             subject_rep, object_rep = self.subject_object_proj(context.edge_context[i]).chunk(2, dim=1)

@@ -23,7 +23,7 @@ from sgg_bench import __version__
 from sgg_bench.errors import SggBenchError
 
 # Order here is the order in --help.
-COMMAND_MODULES = ("data", "train", "eval", "leaderboard", "models", "captions", "pseudo_label", "convert")
+COMMAND_MODULES = ("data", "train", "eval", "predict", "leaderboard", "models", "captions", "pseudo_label", "convert")
 # Arguments naming a command's main input, in the order an internal error names them.
 INPUT_ARGUMENTS = ("predictions", "file", "captions", "input", "dir", "src", "config", "results")
 

@@ -1,4 +1,4 @@
-"""Imports run downward only: commands -> runs -> engine / modeling / evaluation -> data / detector.
+"""Imports run downward only: commands -> runs, predict -> engine / modeling / evaluation -> data / detector.
 A lower package that imported a higher one would tie, e.g., the detector to the training engine."""
 import ast
 from pathlib import Path
@@ -13,7 +13,8 @@ FORBIDDEN = {
     "modeling": ("engine", "runs", "leaderboard", "commands"),
     "engine": ("runs", "leaderboard", "commands"),
     "leaderboard": ("runs", "commands", "engine", "modeling"),
-    "runs": ("commands",),
+    "runs": ("commands", "predict"),
+    "predict": ("commands", "leaderboard"),
 }
 
 

@@ -12,7 +12,7 @@ Public API (see ``datasets/README.md`` for the folder layouts):
 """
 from __future__ import annotations
 
-import importlib
+from sgg_bench.utils.lazy import lazy_attributes
 
 _LAZY = {
     "detect_format": "sgg_bench.data.dataset",
@@ -26,8 +26,4 @@ _LAZY = {
 
 __all__ = sorted(_LAZY)
 
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'sgg_bench.data' has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

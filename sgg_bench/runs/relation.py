@@ -30,26 +30,37 @@ def feature_cache_for(cfg: Mapping[str, Any], detector_args: Mapping[str, Any]):
                         detector_key(sha256_file(weights) if weights else "random-init", settings))
 
 
-def build_relation_model(cfg: Mapping[str, Any], vocab, device: torch.device) -> torch.nn.Module:
+def build_relation_model(cfg: Mapping[str, Any], vocab, device: torch.device, *,
+                         for_checkpoint: bool = False) -> torch.nn.Module:
     """Relation-stage features on the frozen detector (``cfg.detector.weights``) + the registered
-    head, on ``device``. The frequency prior comes from the dataset's training split, never YAML."""
+    head, on ``device``. The frequency prior comes from the dataset's training split, never YAML.
+
+    ``for_checkpoint``: the model only receives a run's checkpoint next (``sgg-bench predict``),
+    which holds the detector and the prior too: neither the detector weights file, the training
+    split's statistics nor GloVe are read, and the feature cache is off."""
     from sgg_bench.data.statistics import get_frequency_statistics
     from sgg_bench.detector.build import build_detector
     from sgg_bench.modeling.build import build_scene_graph_model
     from sgg_bench.modeling.features import RelationFeatures
 
     data, model_cfg = cfg["dataset"], cfg["model"]
-    stats = get_frequency_statistics(data["root"], num_val_im=data.get("num_val_im"))
+    head_args = dict(model_cfg["head_args"] or {})
+    if for_checkpoint:
+        classes = vocab.num_object_classes
+        prior = torch.zeros(classes, classes, vocab.num_predicate_classes)
+        if "glove_path" in head_args:
+            head_args["glove_path"] = ""
+    else:
+        prior = torch.as_tensor(get_frequency_statistics(data["root"], num_val_im=data.get("num_val_im"))["pred_dist"])
     detector_args = {"box_detections_per_img": int(cfg["test"]["detections_per_img"])}
     detector_args.update(cfg["detector"]["args"] or {})
     detector = build_detector(cfg["detector"]["name"], num_classes=vocab.num_object_classes,
-                              weights=cfg["detector"]["weights"] or None, **detector_args)
+                              weights=None if for_checkpoint else cfg["detector"]["weights"] or None, **detector_args)
     features = RelationFeatures(detector, freeze=bool(model_cfg["features"]["freeze"]),
                                 rect_masks=bool(model_cfg["features"]["rect_masks"]))
     model = build_scene_graph_model(features=features, head_name=model_cfg["head"], vocab=vocab,
-                                    mode=model_cfg["mode"], freq_log_prior=torch.as_tensor(stats["pred_dist"]),
-                                    head_args=dict(model_cfg["head_args"] or {}),
-                                    feature_cache=feature_cache_for(cfg, detector_args),
+                                    mode=model_cfg["mode"], freq_log_prior=prior, head_args=head_args,
+                                    feature_cache=None if for_checkpoint else feature_cache_for(cfg, detector_args),
                                     **dict(model_cfg["args"] or {}))
     return model.to(device)
 

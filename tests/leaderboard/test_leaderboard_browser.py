@@ -5,7 +5,7 @@ Selenium is pointed at /usr/bin/chromedriver explicitly, so Selenium Manager nev
 """
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,29 +13,16 @@ from leaderboard_testlib import make_record, write_records
 
 from sgg_bench.leaderboard.build import build_leaderboard
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from headless_chromium import ARTIFACTS, chromium_driver, skip_without_chromium  # noqa: E402
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
-if not (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)):
-    pytest.skip(f"needs {CHROMIUM} and {CHROMEDRIVER} (Debian chromium, chromium-driver)", allow_module_level=True)
+webdriver = skip_without_chromium()
 
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 
 
 def _driver(user_data_dir: Path, *, javascript: bool = True):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--hide-scrollbars", "--window-size=1280,900",
-                 f"--user-data-dir={user_data_dir}"):
-        options.add_argument(flag)
-    if not javascript:
-        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return chromium_driver(user_data_dir, javascript=javascript)
 
 
 def _metrics(r, mr, a):

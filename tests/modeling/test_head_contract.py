@@ -24,6 +24,7 @@ SMALL_ARGS = {
     "transformer": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7, "num_obj_layers": 2,
                     "num_edge_layers": 1, "num_heads": 2, "key_dim": 5, "value_dim": 4, "inner_dim": 16},
     "vtranse": {"hidden_dim": 12, "pooling_dim": 20, "position_dim": 8, "embed_dim": 7},
+    "sgnls": {"hidden_dim": 12, "num_layers": 1, "num_heads": 2, "inner_dim": 16, "embed_dim": 7, "max_positions": 8},
 }
 HEADS = RELATION_HEADS.names()
 MODES = ("predcls", "sgcls", "sgdet")

@@ -37,7 +37,7 @@ def check_values_in_range(path: Path, key: str, values: np.ndarray, low: int, hi
     """Every entry of ``values`` (first axis = row) must lie in ``[low, high]``."""
     bad = (values < low) | (values > high)
     if bad.ndim > 1:
-        bad = bad.reshape(len(bad), -1).any(axis=1)
+        bad = bad.reshape(len(bad), -1).any(axis=1) if len(bad) else np.zeros(0, dtype=bool)
     if bad.any():
         row = _first(bad)
         raise DataFormatError(path, f"{key}[{row}]", f"{what} in {low}..{high}", values[row].tolist())

@@ -7,6 +7,7 @@ that detector run first when it is missing (only possible for datasets it can be
 """
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from sgg_bench.runs.configs import DETECTOR, resolve_run_config
 
 logger = logging.getLogger("sgg_bench.engine")
 SYNTH_DIR = Path("datasets/synth")
+SYNTHETIC_DATASETS = ("synth", "synth-det")  # generated on first use (synth-det = its det/ folder)
 REAL_DATA_DOC = "datasets/README.md"
 
 
@@ -50,7 +52,7 @@ def is_grounded(cfg, model: str) -> bool:
 def check_dataset_present(cfg) -> None:
     """A missing real dataset is an error that says where the data comes from."""
     root = Path(cfg.dataset.root)
-    if cfg.dataset.name == "synth" or root.exists():
+    if cfg.dataset.name in SYNTHETIC_DATASETS or root.exists():
         return
     raise ConfigError(f"dataset.root {root}: no such folder. The {cfg.dataset.name} files are not shipped; "
                       f"{REAL_DATA_DOC} lists each file, where it is published and how to check it "
@@ -58,15 +60,22 @@ def check_dataset_present(cfg) -> None:
 
 
 def ensure_synthetic(cfg) -> None:
-    """Generate ``datasets/synth`` (size "default", seed 0) when the synthetic root is missing."""
+    """Generate ``datasets/synth`` (size "default", seed 0) when the synthetic root is missing; for
+    ``synth-det`` an existing synthetic folder only gains its detection set."""
     root = Path(cfg.dataset.root)
-    if cfg.dataset.name != "synth" or root.exists():
+    if cfg.dataset.name not in SYNTHETIC_DATASETS or root.exists():
         return
     from sgg_bench.data.synthetic import generate_synthetic
 
-    out_dir = root.parent if root.name in ("vg", "openimages") else SYNTH_DIR
-    logger.info("synthetic dataset %s is missing: generating %s (size default, seed 0)", root, out_dir)
-    generate_synthetic(str(out_dir), size="default", seed=0)
+    out_dir = root.parent if root.name in ("vg", "openimages", "det") else SYNTH_DIR
+    size, seed = "default", 0
+    try:  # an existing folder keeps its size and seed (and gains what is missing)
+        meta = json.loads((out_dir / "vg" / "sgg-bench.json").read_text(encoding="utf-8"))
+        size, seed = meta.get("size", size), meta.get("seed", seed)
+    except (OSError, ValueError):
+        pass
+    logger.info("synthetic dataset %s is missing: generating %s (size %s, seed %s)", root, out_dir, size, seed)
+    generate_synthetic(str(out_dir), size=size, seed=seed)
     if not root.exists():
         raise ConfigError(f"dataset.root {root} still missing after generating the synthetic data in {out_dir}")
 

@@ -5,6 +5,7 @@ Layout of ``out_dir`` (contract in the team brief):
     openimages/annotations/vrd-{train,val,test}-anno.json, annotations/categories_dict.json, images/<id>.jpg,
         sgg-bench.json
     captions/captions_train.json, captions_test.json
+    det/...   the detection-only set in its own label space, VG layout (detection_set.py)
 
 Atomic and resumable: everything is written into ``.<name>.partial`` beside ``out_dir`` and
 renamed to ``out_dir`` at the end. Rendered images are files renamed into place, so an
@@ -25,6 +26,7 @@ from tqdm import tqdm
 from ...errors import ConfigError
 from ...utils.atomic import atomic_write_json
 from .captions import captions_json
+from .detection_set import DET_DIR, generate_detection_set
 from .layout import Scene
 from .render import render_jpeg
 from .scenes import SIZES, sample_scene, sample_scenes
@@ -102,6 +104,8 @@ def generate_synthetic(out_dir, size: str = "default", seed: int = 0, *, workers
     if out.exists():
         summary = _existing_summary(out, size, seed)
         summary["reused"] = True
+        if not (out / DET_DIR).exists():  # data written before the detection set existed: add it
+            summary["detection_set"] = generate_detection_set(out, size, seed, workers=workers or 1, progress=progress)
         return summary
     start = time.perf_counter()
     # One process by default: rendering costs ~3 ms per image, and on the shared 2-core dev machine a
@@ -149,6 +153,8 @@ def generate_synthetic(out_dir, size: str = "default", seed: int = 0, *, workers
         "num_captions": len(train_captions["annotations"]) + len(test_captions["annotations"]),
         "predicate_histogram": dict(sorted(predicate_histogram.items(), key=lambda kv: (-kv[1], kv[0]))),
     }
+    detection = generate_detection_set(partial, size, seed, workers=workers, progress=progress)
+    summary["detection_set"] = {k: v for k, v in detection.items() if k not in ("reused", "out_dir")}
     atomic_write_json(partial / "summary.json", summary)
     params_path.unlink()
     os.replace(partial, out)

@@ -184,7 +184,8 @@ SCHEMA: dict[str, Any] = {
         "pseudo_labels": Key("", _str, "pseudo-label folder of the train images; empty = built under "
                                        "<output_root>/<dataset>/.pseudo-labels/"),
         "test_detections": Key("", _str, "detections of the test images (pseudo-label format); empty = built"),
-        "detections_per_image": Key(36, _int(1), "detections kept per image (SGNLS: 36)"),
+        "detections_per_image": Key(36, _int(1), "detections stored per image when pseudo labels are built (SGNLS: 36)"),
+        "max_detections": Key(0, _int(0), "train and predict on the best N stored detections; 0 = all"),
         "loss_weights": Key(True, _bool, "class-weighted losses in the language setting (§5)"),
         "pairs_per_image": Key(16, _int(1), "grounded training pairs per image (SGNLS language: 16)"),
         "nms_threshold": Key(0.5, _float(0.0, 1.0), "class-wise NMS of the SGDet object labels"),

@@ -13,10 +13,13 @@ A folder that exists is reused as it is (delete it to rebuild); each is written 
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
+
+import numpy as np
 
 from sgg_bench.errors import ConfigError
 
@@ -53,6 +56,31 @@ class _Records:
                 return part[i]
             i -= size
         raise IndexError(i)
+
+
+class TopDetections:
+    """A ``PseudoLabelSet`` whose images keep only their ``limit`` best-scored detections (the stored
+    ones are sorted by score); everything else is the set's own."""
+
+    def __init__(self, pseudo_labels, limit: int):
+        self.inner, self.limit = pseudo_labels, int(limit)
+        self.vocab, self.image_ids, self.meta = pseudo_labels.vocab, pseudo_labels.image_ids, pseudo_labels.meta
+        self.feature_dim, self.root = pseudo_labels.feature_dim, pseudo_labels.root
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __getitem__(self, i: int):
+        image = self.inner[i]
+        order = np.argsort(-image.scores, kind="stable")[: self.limit]
+        return dataclasses.replace(image, **{name: getattr(image, name)[order] for name in
+                                             ("boxes", "scores", "labels", "dists", "features")})
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def class_counts(self):
+        return self.inner.class_counts()
 
 
 def detector_run_dir(cfg) -> Path:
@@ -133,6 +161,9 @@ def prepare_grounded_data(cfg) -> GroundedData:
                           f"--supervision language, found {cfg.language.supervision!r}")
     train_root, test_root = ensure_pseudo_labels(cfg)
     train, test = read_pseudo_labels(train_root), read_pseudo_labels(test_root)
+    limit = int(cfg.language.max_detections)
+    if limit > 0:
+        train, test = TopDetections(train, limit), TopDetections(test, limit)
     dataset_train, dataset_test = open_split(cfg, "train"), open_split(cfg, "test")
     localized = None
     if cfg.language.supervision == "full":

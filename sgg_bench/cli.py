@@ -15,7 +15,7 @@ from sgg_bench import __version__
 from sgg_bench.errors import SggBenchError
 
 # Order here is the order in --help.
-COMMAND_MODULES = ("data", "train", "eval", "leaderboard", "models", "captions", "convert")
+COMMAND_MODULES = ("data", "train", "eval", "leaderboard", "models", "captions", "pseudo_label", "convert")
 
 
 def build_parser() -> argparse.ArgumentParser:

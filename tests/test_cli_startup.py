@@ -19,7 +19,10 @@ print("HEAVY:" + ",".join(heavy))
 """
 
 
-@pytest.mark.parametrize("args", [["--help"]] + [[name, "--help"] for name in COMMAND_MODULES])
+COMMANDS = [name.replace("_", "-") for name in COMMAND_MODULES] + ["pseudo-label-quality", "pseudo-label-export"]
+
+
+@pytest.mark.parametrize("args", [["--help"]] + [[name, "--help"] for name in COMMANDS])
 def test_help_imports_no_torch(args):
     result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

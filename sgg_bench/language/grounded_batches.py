@@ -2,7 +2,7 @@
 
 ``GroundedBatches`` walks the images exactly like ``engine.loader.SceneGraphBatches`` (same epoch
 permutations, same rank split, no sampler state), but its items are the stored detections and graph
-instead of decoded images, plus the §4 targets of ``grounding.ground`` (or ``ground_localized`` when a
+instead of decoded images, plus the grounding targets (docs/LANGUAGE.md §8.2) of ``grounding.ground`` (or ``ground_localized`` when a
 localized ground-truth dataset is given: the full setting). Works with the engine's ``Trainer``.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ class GroundedBatches(SceneGraphBatches):
     """Args: ``pseudo_labels`` (a ``PseudoLabelSet``), ``batch_size``, ``seed``, ``shuffle``, ``rank``,
     ``world_size`` as for ``SceneGraphBatches``; ``config`` the grounding settings; ``localized`` an
     ``SGGDataset`` of the same images (train split) for the full setting, else None;
-    ``transformer_variant`` adds the background-box pairs (§4.3).
+    ``transformer_variant`` adds the background-box pairs (rule 3).
 
     ``batch_at(i)`` -> list of dicts: ``image_id``, ``image_path``, ``width``, ``height``, the image's
     arrays as tensors (``boxes`` (N, 4) float32, ``scores``, ``labels``, ``dists`` (N, C_det + 1),

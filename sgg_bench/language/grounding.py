@@ -1,11 +1,12 @@
-"""Grounding unlocalized scene graphs to detector boxes, redone every iteration (LANGUAGE.md §4).
+"""Grounding unlocalized scene graphs to detector boxes, redone every iteration (docs/LANGUAGE.md §8.2).
 
 SGNLS's rules (``box_head/sampling.py::assign_label_to_proposals_by_dict`` and
 ``relation_head/sampling.py``), reimplemented on numpy with an explicit ``numpy.random.Generator``
 so a (seed, iteration) pair always gives the same sample:
 
-1. Each detection independently: its detector class ``argmax(dists)`` (background column included)
-   maps to target classes (``detector_to_classes``); of those present among the image's nodes one
+1. Each detection independently: its detector class (``labels``, the class the detection was kept
+   for; SGNLS stores ``_dists`` as a one-hot of that class and takes its argmax) maps to target
+   classes (``detector_to_classes``); of those present among the image's nodes one
    class is picked at random, then one node of that class at random. No IoU test, no scores; none -> 0.
 2. Per (subject node, object node) pair one predicate (``deduplicate``: uniform among the pair's
    triplets; else a later triplet replaces the earlier one with probability 0.5). For each such
@@ -30,7 +31,7 @@ import numpy as np
 
 KIND_BACKGROUND_PREDICATE = 0   # both boxes foreground, predicate background
 KIND_POSITIVE = 1
-KIND_BACKGROUND_BOX = 2         # subject or object box is background (§4.3)
+KIND_BACKGROUND_BOX = 2         # subject or object box is background (rule 3)
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,6 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area_b = np.prod(np.clip(b[:, 2:] - b[:, :2], 0, None), axis=1)
     union = area_a[:, None] + area_b[None, :] - inter
     return np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-
-
-def detector_argmax(dists: np.ndarray) -> np.ndarray:
-    """(N, C_det + 1) class probabilities -> (N,) int64 argmax, background column 0 included (SGNLS)."""
-    dists = np.asarray(dists).reshape(len(dists), -1)
-    return np.argmax(dists, axis=1).astype(np.int64) if dists.size else np.zeros(len(dists), np.int64)
 
 
 def assign_box_labels(det_classes: np.ndarray, node_classes: np.ndarray,
@@ -178,9 +173,9 @@ def sample_pairs(match: np.ndarray, relations: np.ndarray, box_labels: np.ndarra
 def ground(image, *, detector_to_classes: Mapping[int, Sequence[int]], rng: np.random.Generator,
            config: GroundingConfig = GroundingConfig(), transformer_variant: bool = True) -> GroundedTargets:
     """Dictionary grounding (language and weak settings) of one ``PseudoLabelImage``-like record
-    (``boxes``, ``dists``, ``node_classes``, ``triplets``)."""
+    (``boxes``, ``labels`` = detector classes, ``node_classes``, ``triplets``)."""
     boxes = np.asarray(image.boxes, np.float32).reshape(-1, 4)
-    labels, nodes = assign_box_labels(detector_argmax(image.dists), image.node_classes, detector_to_classes, rng)
+    labels, nodes = assign_box_labels(image.labels, image.node_classes, detector_to_classes, rng)
     node_classes = np.asarray(image.node_classes, np.int64).reshape(-1)
     match = node_classes[:, None] == labels[None, :]           # class level: any box of the node's class
     overlap = None

@@ -11,7 +11,6 @@ are kept there in shards, so an interrupted build with the same inputs resumes w
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time
@@ -25,7 +24,7 @@ from sgg_bench.language.pseudo_label_graphs import (closed_caption_graphs, groun
                                                     open_caption_graphs, weak_graph)
 from sgg_bench.language.pseudo_labels import (VOCABULARIES, PseudoLabelImage, PseudoLabelVocabulary,
                                               write_pseudo_labels)
-from sgg_bench.utils.atomic import atomic_write_json
+from sgg_bench.utils.atomic import open_partial_folder
 from sgg_bench.utils.hashing import sha256_file
 
 EMPTY_GRAPH = (np.zeros(0, np.int64), np.zeros((0, 3), np.int64))
@@ -125,16 +124,7 @@ def build_pseudo_labels(out_dir: str | os.PathLike, *, dataset_root: str | os.Pa
               "captions_sha256": sha256_file(captions) if captions else None,
               "detector_run": str(detector_run), "detector": run.name, "checkpoint_sha256": sha256_file(run.checkpoint),
               "detections_per_image": int(detections_per_image), "score_thresh": float(score_thresh)}
-    partial = out.parent / f".{out.name}.partial"
-    if partial.exists():
-        try:
-            same = json.loads((partial / "params.json").read_text(encoding="utf-8")) == params
-        except (OSError, ValueError):
-            same = False
-        if not same:
-            shutil.rmtree(partial)
-    partial.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(partial / "params.json", params)
+    partial = open_partial_folder(out.parent / f".{out.name}.partial", params)
 
     matcher = _matcher(use_wordnet)
     dataset_vocab = load_vocabulary(dataset_root)
@@ -164,7 +154,7 @@ def build_pseudo_labels(out_dir: str | os.PathLike, *, dataset_root: str | os.Pa
         nodes, triplets = graphs.get(image_id, EMPTY_GRAPH)
         rows.append(PseudoLabelImage(image_id=image_id, image_path=path, width=width, height=height,
                                      node_classes=nodes, triplets=triplets, **found))
-    meta = dict(params, wordnet=matcher is not None, num_triplets=int(sum(len(r.triplets) for r in rows)),
+    meta = dict(params, wordnet=matcher is not None, num_images=len(rows), num_triplets=int(sum(len(r.triplets) for r in rows)),
                 num_detections=int(sum(r.num_detections for r in rows)), **extra,
                 seconds=round(time.perf_counter() - started, 2))
     write_pseudo_labels(partial, vocab=vocab, images=rows, meta=meta)

@@ -1,6 +1,6 @@
 """The "off-the-shelf" detector's outputs for pseudo labels: boxes, class distributions, features.
 
-As SGNLS's offline detector (LANGUAGE.md §1): at most 36 boxes per image after per-class NMS at 0.5
+As SGNLS's offline detector (docs/LANGUAGE.md §8.1): at most 36 boxes per image after per-class NMS at 0.5
 with a 0.002 score threshold and one class per box; per box the full softmax over the detector's
 classes (background column 0) and the box-head feature of the final box (the tiny detector: 256-d).
 

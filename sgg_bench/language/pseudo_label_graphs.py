@@ -1,4 +1,4 @@
-"""Unlocalized graphs and vocabularies of a pseudo-label dataset (LANGUAGE.md §2-§3, §8).
+"""Unlocalized graphs and vocabularies of a pseudo-label dataset (docs/LANGUAGE.md §5, §8.1).
 
 * language, ``closed``: the caption triplets whose three parts link to the dataset vocabulary
   (``ConceptLinker``, first link), in the dataset's own class ids; targets = the dataset vocabulary.
@@ -8,7 +8,7 @@
 
 One node per distinct concept of an image (the captions of an image cannot say whether two mentions
 of "dog" are one dog; grounding is class level anyway); the weak setting keeps instances.
-The grounding vocabulary maps detector classes to target classes (§3.4: equal names or WordNet in
+The grounding vocabulary maps detector classes to target classes (docs/LANGUAGE.md §5, detector classes: equal names or WordNet in
 either direction); in the weak setting the targets are the dataset classes.
 """
 from __future__ import annotations

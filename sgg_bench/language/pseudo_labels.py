@@ -68,8 +68,8 @@ class PseudoLabelVocabulary:
     """Target vocabulary (``ind_to_classes``, ``ind_to_predicates``), detector classes and the maps.
 
     All name lists start with ``__background__``. ``detector_to_classes``: detector class -> target classes
-    (the grounding vocabulary, LANGUAGE.md §3.4). ``class_to_dataset`` / ``predicate_to_dataset``: target
-    class -> dataset classes (§3.2/3.3, evaluation only; the first entry is the one used).
+    (the grounding vocabulary, docs/LANGUAGE.md §5). ``class_to_dataset`` / ``predicate_to_dataset``: target
+    class -> dataset classes (docs/LANGUAGE.md §5, evaluation only; the first entry is the one used).
     """
 
     ind_to_classes: list[str]
@@ -226,8 +226,8 @@ class PseudoLabelSet:
 
 def _check_offsets(path: Path, name: str, offsets: np.ndarray, num_images: int, rows: int) -> None:
     if offsets.shape != (num_images + 1,) or offsets[0] != 0 or offsets[-1] != rows or np.any(np.diff(offsets) < 0):
-        raise DataFormatError(path, name, f"{num_images + 1} non-decreasing offsets from 0 to {rows}",
-                              f"shape {offsets.shape}")
+        shown = offsets.tolist() if offsets.size <= 6 else f"{offsets.size} values from {offsets[0]} to {offsets[-1]}"
+        raise DataFormatError(path, name, f"{num_images + 1} non-decreasing offsets from 0 to {rows}", shown)
 
 
 def _validate(path: Path, a: dict, vocab: PseudoLabelVocabulary) -> None:

@@ -46,3 +46,22 @@ def atomic_write_text(destination: str | os.PathLike, text: str) -> None:
 
 def atomic_write_json(destination: str | os.PathLike, obj: Any, indent: int | None = 2) -> None:
     atomic_write_text(destination, json.dumps(obj, indent=indent, sort_keys=False) + "\n")
+
+
+def open_partial_folder(partial: str | os.PathLike, params: dict) -> Path:
+    """A resumable work folder: kept when its ``params.json`` equals ``params`` (an interrupted run with
+    the same inputs), emptied otherwise; created with ``params.json`` written. The caller renames it
+    into place when done."""
+    import shutil
+
+    partial = Path(partial)
+    if partial.exists():
+        try:
+            same = json.loads((partial / "params.json").read_text(encoding="utf-8")) == params
+        except (OSError, ValueError):
+            same = False
+        if not same:
+            shutil.rmtree(partial)
+    partial.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(partial / "params.json", params)
+    return partial

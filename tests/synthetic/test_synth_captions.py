@@ -3,6 +3,7 @@ import json
 import re
 
 import h5py
+import pytest
 
 from sgg_bench.data.synthetic.captions import captions_for_scene, _plural
 
@@ -45,3 +46,23 @@ def test_plurals():
     assert _plural("man") == "men" and _plural("bench") == "benches" and _plural("slice of pizza") == "slices of pizza"
     assert _plural("dog") == "dogs" and _plural("park bench") == "park benches"
     assert _plural("lady") == "ladies" and _plural("gentleman") == "gentlemen" and _plural("guy") == "guys"
+
+
+def test_every_caption_noun_and_its_plural_is_spelled_as_wordnet_knows_it():
+    """Spelling guard (the generator once wrote "ladys"): each head noun is a WordNet noun and its
+    plural lemmatizes back to it."""
+    from sgg_bench.data.synthetic.captions import NOUNS
+    from sgg_bench.language.lemmatizer import Lemmatizer
+    from sgg_bench.language.lexicon import load_open_class_lexicon
+    from sgg_bench.language.wordnet_match import wordnet_installed
+
+    if not wordnet_installed():
+        pytest.skip("WordNet is not installed")
+    lemmatizer = Lemmatizer(lexicon=load_open_class_lexicon(None))
+    for word in sorted({w for words in NOUNS.values() for w in words}):
+        head = word.split()[0] if " of " in word else word.split()[-1]
+        plural = _plural(word)
+        plural_head = plural.split()[0] if " of " in plural else plural.split()[-1]
+        assert lemmatizer.lexicon.has(head, "n"), word
+        if plural_head != "people":  # the parser keeps "people" (a plural-only noun in its lists)
+            assert lemmatizer.noun(plural_head) == head, (word, plural)

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import ConfigError
-from ...utils.atomic import atomic_write_json
+from ...utils.atomic import atomic_write_json, open_partial_folder
 from ..vg_boxes import encode_box
 from .layout import Scene
 from .scenes import SIZES, sample_scene
@@ -145,17 +144,9 @@ def generate_detection_set(out_dir, size: str = "default", seed: int = 0, *, wor
         if any(meta.get(k) != v for k, v in _params(size, seed).items()):
             raise ConfigError(f"{target}: exists and is not the detection set of size={size!r}, seed={seed}; remove it")
         return {"reused": True, "out_dir": str(target), **{k: meta.get(k) for k in ("size", "seed")}}
-    partial = out / f".{DET_DIR}.partial"
+    partial = open_partial_folder(out / f".{DET_DIR}.partial", _params(size, seed))
     params_path = partial / "params.json"
-    if partial.exists():
-        try:
-            same = json.loads(params_path.read_text(encoding="utf-8")) == _params(size, seed)
-        except (OSError, ValueError):
-            same = False
-        if not same:
-            shutil.rmtree(partial)
     (partial / IMAGE_DIR).mkdir(parents=True, exist_ok=True)
-    atomic_write_json(params_path, _params(size, seed))
     scenes = sample_detection_scenes(size, seed)
     _render_all(scenes, seed, partial / IMAGE_DIR, workers, progress)
     summary = write_detection_set(partial, scenes, meta=_params(size, seed))

@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import shutil
 import time
 from pathlib import Path
 
 from tqdm import tqdm
 
 from ...errors import ConfigError
-from ...utils.atomic import atomic_write_json
+from ...utils.atomic import atomic_write_json, open_partial_folder
 from .captions import captions_json
 from .detection_set import DET_DIR, generate_detection_set
 from .layout import Scene
@@ -111,17 +110,9 @@ def generate_synthetic(out_dir, size: str = "default", seed: int = 0, *, workers
     # One process by default: rendering costs ~3 ms per image, and on the shared 2-core dev machine a
     # 2-process pool measured slower (docs/BENCHMARKS.md); pass workers=2 on an idle multi-core box.
     workers = 1 if workers is None else max(1, int(workers))
-    partial = out.parent / f".{out.name}.partial"
+    partial = open_partial_folder(out.parent / f".{out.name}.partial", _params(size, seed))
     params_path = partial / "params.json"
-    if partial.exists():
-        try:
-            same = json.loads(params_path.read_text(encoding="utf-8")) == _params(size, seed)
-        except (OSError, ValueError):
-            same = False
-        if not same:
-            shutil.rmtree(partial)
     (partial / "vg" / IMAGE_DIR).mkdir(parents=True, exist_ok=True)
-    atomic_write_json(params_path, _params(size, seed))
 
     scenes = sample_scenes(SIZES[size], seed, progress=progress)
     _render_all(scenes, seed, partial / "vg" / IMAGE_DIR, workers, progress)

@@ -178,6 +178,24 @@ SCHEMA: dict[str, Any] = {
         "detections_per_img": Key(80, _int(1)),
         "allow_missing": Key(False, _bool),
     },
+    "language": {
+        "supervision": Key("", _choice("", "language", "weak", "full"),
+                           "'' = the standard relation run; otherwise train on grounded pseudo labels "
+                           "(docs/LANGUAGE.md): captions, unlocalized GT graphs or localized GT"),
+        "vocabulary": Key("closed", _choice("closed", "open"), "open: keep the caption vocabulary"),
+        "detector_run": Key("", _str, "off-the-shelf detector run folder; empty = "
+                                      "<output_root>/<dataset>-det/detector-tiny (trained when missing)"),
+        "captions": Key("", _str, "COCO-style captions of the train images; empty = <dataset root>/../captions/"
+                                  "captions_train.json"),
+        "pseudo_labels": Key("", _str, "pseudo-label folder of the train images; empty = built under "
+                                       "<output_root>/<dataset>/.pseudo-labels/"),
+        "test_detections": Key("", _str, "detections of the test images (pseudo-label format); empty = built"),
+        "detections_per_image": Key(36, _int(1), "detections stored per image when pseudo labels are built (SGNLS: 36)"),
+        "max_detections": Key(0, _int(0), "train and predict on the best N stored detections; 0 = all"),
+        "loss_weights": Key(True, _bool, "class-weighted losses in the language setting (§5)"),
+        "pairs_per_image": Key(16, _int(1), "grounded training pairs per image (SGNLS language: 16)"),
+        "nms_threshold": Key(0.5, _float(0.0, 1.0), "class-wise NMS of the SGDet object labels"),
+    },
     "eval": {
         "protocol": Key("vg", _choice("vg", "oi")),
         "iou_threshold": Key(0.5, _float(maximum=1.0, above=0.0)),

@@ -2,6 +2,7 @@
 
     sgg-bench train --model motifs --dataset synth [--mode predcls] [--config FILE]
                     [--resume | --force] [--output-root DIR] [--effect E ...] [KEY=VALUE ...]
+    sgg-bench train --model sgnls --dataset synth [--supervision language|weak|full] [--vocabulary open]
 
 The config is configs/datasets/<dataset>.yaml, then configs/models/<model>.yaml, then
 configs/overrides/<dataset>/<model>.yaml when it exists, then --config FILE, then KEY=VALUE
@@ -35,6 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--dataset", required=True, choices=dataset_names())
     parser.add_argument("--mode", choices=MODES, default=None, help="relation models only (default predcls)")
     parser.add_argument("--config", default=None, help="an extra config file merged over the shipped ones")
+    parser.add_argument("--supervision", choices=("language", "weak", "full", "none"), default=None,
+                        help="train on grounded pseudo labels from captions (language), unlocalized GT graphs "
+                             "(weak) or localized GT on the same detections (full); SGDet only. Default: the "
+                             "config's (sgnls: language; other heads: none = the standard run)")
+    parser.add_argument("--vocabulary", choices=("closed", "open"), default=None,
+                        help="language setting: open keeps the caption vocabulary (default closed)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--resume", action="store_true", help="continue the run folder from its newest checkpoint")
     group.add_argument("--force", action="store_true", help="move an existing run folder aside and start again")
@@ -51,7 +58,8 @@ def _run(args: argparse.Namespace) -> int:
 
     request = TrainRequest(model=args.model, dataset=args.dataset, mode=args.mode, config=args.config,
                            overrides=list(args.overrides), output_root=args.output_root, resume=args.resume,
-                           force=args.force, effects=list(args.effect))
+                           force=args.force, effects=list(args.effect), supervision=args.supervision,
+                           vocabulary=args.vocabulary)
     run_dir = train(request)
     if dist_utils.is_main_process():
         from sgg_bench.runs.effects import effect_run_dirs

@@ -1,7 +1,8 @@
 """Result records and published rows -> two pandas frames; the seeds of one configuration averaged.
 
 ``rows``  one line per leaderboard row (index: board id): kind (``user`` | ``reference`` |
-          ``reported``), dataset, protocol, mode, split, model, setting, n (records averaged),
+          ``reported``), dataset, protocol, mode, split, model, setting, supervision and vocabulary
+          (grounded runs and SGNLS's reported rows; "" otherwise), n (records averaged),
           run_ids / seeds / anchors / entries (lists, one item per record), row_anchor,
           source_label, source_detail, note, head.
 ``cells`` one line per (board id, metric), values in percent: mean, sd (sample sd, NaN when
@@ -26,8 +27,9 @@ from sgg_bench.leaderboard.load import Entry
 from sgg_bench.leaderboard.published import ReportedRow
 
 USER, REFERENCE, REPORTED = "user", "reference", "reported"
-GROUP_KEYS = ["kind", "dataset", "split", "protocol", "mode", "model", "setting"]
-_ROW_FIELDS = ["kind", "dataset", "protocol", "mode", "split", "model", "setting", "row_anchor",
+GROUP_KEYS = ["kind", "dataset", "split", "protocol", "mode", "model", "setting", "supervision", "vocabulary"]
+_ROW_FIELDS = ["kind", "dataset", "protocol", "mode", "split", "model", "setting", "supervision", "vocabulary",
+               "row_anchor",
                "source_label", "source_short", "source_detail", "note", "head"]
 
 
@@ -67,7 +69,10 @@ def _item_frames(entries: Sequence[Entry], reported: Sequence[ReportedRow]):
         item = len(items)
         items.append(dict(item=item, kind=REPORTED if is_reported else entry.origin, dataset=record["dataset"],
                           protocol=record["protocol"], mode=record["mode"], split=record["split"],
-                          model=record["model"], setting=record.get("setting", ""), run_id=record["run_id"],
+                          model=record["model"], setting=record.get("setting", ""),
+                          supervision=record.get("supervision", ""),
+                          vocabulary=record.get("vocabulary", "") if record.get("supervision") else "",
+                          run_id=record["run_id"],
                           seed=provenance.get("seed"), anchor=entry.anchor, row_anchor="", source_label=source, source_short=source,
                           source_detail=source, note="", head="" if is_reported else record["model"].lower(),
                           entry=entry))
@@ -86,14 +91,15 @@ def _item_frames(entries: Sequence[Entry], reported: Sequence[ReportedRow]):
     for row in reported:
         item = len(items)
         items.append(dict(item=item, kind=REPORTED, dataset=row.dataset, protocol=row.protocol, mode=row.mode,
-                          split=row.split, model=row.model, setting="", run_id="", seed=None, anchor=row.anchor,
+                          split=row.split, model=row.model, setting="", supervision=row.supervision,
+                          vocabulary=row.vocabulary, run_id="", seed=None, anchor=row.anchor,
                           row_anchor=row.row_anchor, source_label=row.source_label, source_short=row.source_short,
                           source_detail=row.source_detail, note=row.note or "", head=row.head or "", entry=None))
         for key, percent in row.values.items():
             values.append(dict(item=item, metric=key, value=float(percent), text=row.texts[key], low=math.nan,
                                high=math.nan, out_of_range=not 0.0 <= percent <= 100.0))
     frame = pd.DataFrame(items, columns=["item", "kind", "dataset", "protocol", "mode", "split", "model",
-                                         "setting", "run_id", "seed", "anchor", "row_anchor", "source_label",
+                                         "setting", "supervision", "vocabulary", "run_id", "seed", "anchor", "row_anchor", "source_label",
                                          "source_short",
                                          "source_detail", "note", "head", "entry"])
     frame["seed"] = pd.Series([i["seed"] for i in items], dtype=object)  # keep ints exact, None as None

@@ -22,7 +22,7 @@ _FORMAT = "sgg-bench/published"
 # "Unbiased" (PySGG) is the TDE paper's model, which our ``causal`` head implements.
 HEAD_ROW_NAMES: dict[str, tuple[str, ...]] = {
     "imp": ("IMP", "IMP, bias", "IMP, no bias"),
-    "motifs": ("MOTIFS", "Neural Motif, bias", "Neural Motif, no bias", "Motifs", "Motifs∗"),
+    "motifs": ("MOTIFS", "Neural Motif, bias", "Neural Motif, no bias", "Motifs", "Motifs∗", "SGNLS + MotifNet"),
     "transformer": ("Transformer",),
     "vctree": ("VCTree",),
     "causal": tuple(f"MOTIFS-{mode}-{effect}" for mode in ("PredCls", "SGCls", "SGDet") for effect in ("TDE", "none"))
@@ -31,6 +31,7 @@ HEAD_ROW_NAMES: dict[str, tuple[str, ...]] = {
     "grcnn": ("GRCNN, bias", "GRCNN, no bias", "G-RCNN"),
     "reldn": ("RelDN", "RelDN*"),
     "bgnn": ("BGNN",),
+    "sgnls": ("SGNLS",),
     "gpsnet": ("GPS-Net", "GPS-Net*"),
 }
 _HEAD_OF_ROW = {name: head for head, names in HEAD_ROW_NAMES.items() for name in names}
@@ -54,6 +55,8 @@ class ReportedRow:
     source_detail: str           # full: "owner/repo · METRICS.md §1.1–§1.5"
     note: str | None = None      # caveat shown under the model name
     head: str | None = None      # our head of the same model (``HEAD_ROW_NAMES``)
+    supervision: str = ""        # SGNLS's rows: language | weak | full (their own tables)
+    vocabulary: str = ""         # with supervision: closed | open
     reported = True
 
 
@@ -106,5 +109,6 @@ def load_published(path: str | os.PathLike = PUBLISHED_PATH) -> tuple[list[Repor
                                     row_anchor=run_anchor(f"{block_id}-{model}-{mode}", prefix="rep"),
                                     source_label=label, source_short=short, source_detail=detail,
                                     note=row.get("note"),
-                                    head=head_of(model)))
+                                    head=head_of(model), supervision=str(row.get("supervision", "")),
+                                    vocabulary=str(row.get("vocabulary", "closed" if row.get("supervision") else ""))))
     return rows, sources

@@ -6,6 +6,8 @@
                     versions, device, train_seconds, eval_seconds, date, evaluator_version},
      "reported": false,
      "setting": "",                        # optional: variant shown next to the model, e.g. "bias=off"
+     "supervision": "language",            # optional: training signal of a grounded run (language | weak | full)
+     "vocabulary": "closed",               # optional, with supervision: closed | open
      "tie_ranges": {metric: [low, high]}}  # optional: the range a metric spans over tie-breaking orders
 Rows copied from papers carry ``"reported": true`` and ``"source"`` (citation or URL); their
 provenance may be partial.
@@ -43,11 +45,16 @@ def software_versions() -> dict[str, str | None]:
     return versions
 
 
+SUPERVISIONS = ("language", "weak", "full")   # grounded runs (docs/LANGUAGE.md, "Settings")
+VOCABULARIES = ("closed", "open")
+
+
 def build_record(*, run_id: str, model: str, dataset: str, split: str, mode: str, protocol: str,
                  metrics: Mapping[str, float | None], per_predicate: Mapping | None = None,
                  provenance: Mapping[str, Any] | None = None, reported: bool = False, source: str | None = None,
                  info: Mapping[str, Any] | None = None, setting: str = "",
-                 tie_ranges: Mapping[str, Sequence[float]] | None = None) -> dict:
+                 tie_ranges: Mapping[str, Sequence[float]] | None = None, supervision: str = "",
+                 vocabulary: str = "") -> dict:
     """A record ready for ``write_record``; missing provenance entries are filled (date, versions,
     evaluator version) or set to None. ``info`` (the evaluator's info dict) is kept for reference.
 
@@ -81,6 +88,9 @@ def build_record(*, run_id: str, model: str, dataset: str, split: str, mode: str
         record["info"] = json.loads(json.dumps(info, default=str))
     if setting:
         record["setting"] = setting
+    if supervision:
+        record["supervision"] = supervision
+        record["vocabulary"] = vocabulary or "closed"
     if tie_ranges:
         record["tie_ranges"] = {str(k): [_plain(v) for v in bounds] for k, bounds in tie_ranges.items()}
     validate_record(record, "build_record")
@@ -149,6 +159,9 @@ def validate_record(obj: Any, source: str | os.PathLike = "record") -> dict:
     setting = obj.get("setting", "")
     if not isinstance(setting, str):
         raise DataFormatError(source, "setting", "a string (\"\" for the default setting)", _short(setting))
+    for name, choices in (("supervision", SUPERVISIONS), ("vocabulary", VOCABULARIES)):
+        if name in obj and obj[name] not in choices:
+            raise DataFormatError(source, name, " | ".join(choices), _short(obj[name]))
     _validate_tie_ranges(obj.get("tie_ranges"), metrics, source)
     provenance = obj.get("provenance")
     if provenance is None and reported:

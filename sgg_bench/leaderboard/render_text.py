@@ -19,7 +19,8 @@ import pandas as pd
 from sgg_bench.leaderboard.tables import BoardTable, Cell, Column
 
 KIND_LABELS = {"user": "yours", "reference": "reference", "reported": "reported"}
-_CSV_TEXT = ("dataset", "protocol", "mode", "split", "kind", "model", "setting", "seeds", "run_ids", "source",
+_CSV_TEXT = ("dataset", "protocol", "mode", "split", "kind", "model", "setting", "supervision", "vocabulary",
+             "seeds", "run_ids", "source",
              "note", "best", "not ranked", "out of range")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]()|!~#])")
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]+")
@@ -78,6 +79,7 @@ def export_frame(tables: Sequence[BoardTable]) -> pd.DataFrame:
         for board, row in table.rows.iterrows():
             out = dict(dataset=table.dataset, protocol=table.protocol, mode=table.mode, split=table.split,
                        kind=row["kind"], model=row["model"], setting=row["setting"],
+                       supervision=row["supervision"], vocabulary=row["vocabulary"],
                        n="" if row["kind"] == "reported" else str(row["n"]),
                        seeds=" ".join("" if s is None else str(s) for s in row["seeds"]) if row["kind"] != "reported"
                        else "", run_ids=" ".join(r for r in row["run_ids"] if r),
@@ -99,7 +101,8 @@ def export_frame(tables: Sequence[BoardTable]) -> pd.DataFrame:
             records.append(out)
     metric_names = [name for c in columns for name in
                     ([c.key, f"{c.key} sd"] + ([f"{c.key} tie low", f"{c.key} tie high"] if c.key in tied else []))]
-    order = ["dataset", "protocol", "mode", "split", "kind", "model", "setting", "n", "seeds", "run_ids", "source",
+    order = ["dataset", "protocol", "mode", "split", "kind", "model", "setting", "supervision", "vocabulary", "n",
+             "seeds", "run_ids", "source",
              "note"] + metric_names + ["best", "not ranked", "out of range"]
     frame = pd.DataFrame(records, columns=order, dtype=object)
     for name in _CSV_TEXT:

@@ -115,6 +115,7 @@ class BoardTable:
     cells: pd.DataFrame  # (board id, metric) -> Cell fields
     panels: list[Panel]
     reference_only: bool = False  # no run of ours (user or shipped reference) on this dataset
+    supervision: str = ""         # grounded runs get tables of their own (language | weak | full)
 
     def __post_init__(self):
         self._lookup = {index: Cell(*values) for index, values in zip(self.cells.index, self.cells[
@@ -122,12 +123,14 @@ class BoardTable:
 
     @property
     def anchor(self) -> str:
-        raw = f"t-{self.dataset}-{self.protocol}-{self.mode}-{self.split}"
+        raw = f"t-{self.dataset}-{self.protocol}-{self.mode}-{self.split}" + (f"-{self.supervision}"
+                                                                               if self.supervision else "")
         return re.sub(r"[^A-Za-z0-9_-]+", "-", raw)
 
     @property
     def title(self) -> str:
-        return f"{dataset_label(self.dataset)} · {MODE_LABELS.get(self.mode, self.mode)}"
+        title = f"{dataset_label(self.dataset)} · {MODE_LABELS.get(self.mode, self.mode)}"
+        return title + (f" · {SUPERVISION_LABELS.get(self.supervision, self.supervision)}" if self.supervision else "")
 
     @property
     def subtitle(self) -> str:
@@ -138,6 +141,10 @@ class BoardTable:
 
     def count(self, kind: str) -> int:
         return int((self.rows["kind"] == kind).sum())
+
+
+SUPERVISION_LABELS = {"language": "language supervision (captions)", "weak": "weak supervision (unlocalized graphs)",
+                      "full": "full supervision on the same detections"}
 
 
 def dataset_label(dataset: str) -> str:
@@ -157,13 +164,14 @@ def build_tables(frames: BoardFrames) -> list[BoardTable]:
     rows = rows.assign(links=_reported_links(rows))
     run_datasets = set(rows.loc[rows["kind"] != REPORTED, "dataset"])
     tables = []
-    for (dataset, protocol, mode, split), members in rows.groupby(["dataset", "protocol", "mode", "split"],
-                                                                  sort=False):
+    for (dataset, protocol, mode, split, supervision), members in rows.groupby(
+            ["dataset", "protocol", "mode", "split", "supervision"], sort=False):
         table_cells = cells[cells.index.get_level_values("board").isin(members.index)].copy()
         ordered = _order(members, table_cells, protocol)
         _mark_best(table_cells)
         tables.append(BoardTable(dataset, protocol, mode, split, ordered, table_cells,
-                                 _panels_for(ordered, table_cells), reference_only=dataset not in run_datasets))
+                                 _panels_for(ordered, table_cells), reference_only=dataset not in run_datasets,
+                                 supervision=supervision))
     tables.sort(key=_table_sort_key)
     return tables
 
@@ -244,4 +252,5 @@ def _table_sort_key(table: BoardTable):
     def rank(value: str, order: Sequence[str]) -> tuple[int, str]:
         return (order.index(value), "") if value in order else (len(order), value)
     return (table.reference_only, rank(table.dataset, _DATASET_ORDER), table.protocol,
-            rank(table.mode, _MODE_ORDER), table.split != "test", table.split)
+            rank(table.mode, _MODE_ORDER), table.split != "test", table.split,
+            rank(table.supervision, ("", "full", "weak", "language")))

@@ -80,6 +80,7 @@ def evaluate_run(run_dir: str | Path, *, evaluate_fn: Callable[..., Mapping[str,
         provenance=provenance(folder, result, predictions_sha256=sha256_file(folder.predictions_path),
                               checkpoint_sha256=checkpoint_sha, eval_seconds=eval_seconds),
         info=result.get("info"), setting=str(folder.run.get("setting") or ""),
+        supervision=str(folder.run.get("supervision") or ""), vocabulary=str(folder.run.get("vocabulary") or ""),
         tie_ranges=dict(result.get("tie_ranges") or {}) or None)
     write_record(folder.path / RESULT_NAME, record)
     return record

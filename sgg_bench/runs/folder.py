@@ -41,6 +41,9 @@ def run_name(cfg: Mapping, *, model: str) -> str:
     name = str(cfg["run"].get("name") or "")
     if not name:
         name = f"detector-{cfg['detector']['name']}" if model == "detector" else f"{model}-{cfg['model']['mode']}"
+        language = cfg.get("language") or {}
+        if model != "detector" and language.get("supervision"):
+            name += f"-{language['supervision']}" + ("-open" if language.get("vocabulary") == "open" else "")
     if not PLAIN_NAME.fullmatch(name):
         raise ConfigError(f"run.name: expected a plain name (letters, digits, . _ + -; no path), found {name!r}")
     return name

@@ -32,6 +32,22 @@ class TrainRequest:
     resume: bool = False
     force: bool = False
     effects: list[str] = field(default_factory=list)   # test-time effects to add (``runs/effects.py``)
+    supervision: str | None = None   # language | weak | full | none ("" in the config); None = the config's
+    vocabulary: str | None = None    # closed | open; None = the config's
+
+
+def _language_overrides(request: TrainRequest) -> list[str]:
+    extra = []
+    if request.supervision is not None:
+        extra.append(f"language.supervision={'' if request.supervision == 'none' else request.supervision}")
+    if request.vocabulary is not None:
+        extra.append(f"language.vocabulary={request.vocabulary}")
+    return extra
+
+
+def is_grounded(cfg, model: str) -> bool:
+    """A relation run trained on grounded pseudo labels (``sgg_bench.runs.grounded``)."""
+    return model != DETECTOR and bool(cfg.language.supervision)
 
 
 def check_dataset_present(cfg) -> None:
@@ -70,8 +86,17 @@ def validate(request: TrainRequest):
     from sgg_bench.runs.folder import run_directory
     from sgg_bench.runs.validate import validate_detector_config, validate_relation_config
 
+    overrides = list(request.overrides) + _language_overrides(request)
+    if request.model == DETECTOR and (request.supervision or request.vocabulary):
+        raise ConfigError("--supervision / --vocabulary: relation models only")
     cfg = resolve_run_config(model=request.model, dataset=request.dataset, mode=request.mode, config=request.config,
-                             overrides=request.overrides, output_root=request.output_root)
+                             overrides=overrides, output_root=request.output_root)
+    if is_grounded(cfg, request.model) and cfg.model.mode != "sgdet":
+        if request.mode is not None:
+            raise ConfigError(f"--mode {request.mode}: runs on grounded pseudo labels (--supervision "
+                              f"{cfg.language.supervision}) are SGDet only")
+        cfg = resolve_run_config(model=request.model, dataset=request.dataset, mode="sgdet", config=request.config,
+                                 overrides=overrides, output_root=request.output_root)
     if request.model == DETECTOR:
         validate_detector_config(cfg)
         if cfg.solver.schedule != "multistep":
@@ -130,7 +155,7 @@ def train(request: TrainRequest) -> Path:
         if dist_utils.is_main_process():
             ensure_synthetic(cfg)
         dist_utils.barrier()
-        if request.model != DETECTOR:
+        if request.model != DETECTOR and not is_grounded(cfg, request.model):
             _detector_weights(cfg, resume=False)
         return _run(request, cfg, console=True)
     finally:
@@ -156,6 +181,9 @@ def _run(request: TrainRequest, cfg, *, console: bool) -> Path:
         if request.model == DETECTOR:
             from sgg_bench.runs.detector import detector_run
             detector_run(cfg, run_dir, resume=request.resume)
+        elif is_grounded(cfg, request.model):
+            from sgg_bench.runs.grounded import grounded_run
+            grounded_run(cfg, run_dir, model=request.model, resume=request.resume)
         else:
             from sgg_bench.runs.effects import retire_effect_runs
             if dist_utils.is_main_process() and not request.resume:

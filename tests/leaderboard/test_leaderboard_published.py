@@ -9,6 +9,8 @@ import pytest
 from sgg_bench.leaderboard.published import load_published
 
 SPEC = Path(__file__).resolve().parents[3] / "shared" / "spec" / "PUBLISHED.md"
+LANGUAGE_SPEC = SPEC.with_name("LANGUAGE.md")
+LANGUAGE_BLOCKS = ("src-sgnls-paper", "src-llm4sgg-sgnls")
 
 
 def test_kt_tables_cover_four_models_three_modes():
@@ -43,6 +45,8 @@ def test_every_shipped_value_is_in_the_same_row_of_the_spec():
             spec_rows.setdefault(section, []).append(cells)
     rows, _ = load_published()
     for row in rows:
+        if row.anchor in LANGUAGE_BLOCKS:
+            continue  # checked against LANGUAGE.md §9 below
         sections = re.findall(r"\d+\.\d+", row.source_label)
         if "–" in row.source_label:  # a range like §1.1–§1.5
             first, last = sections[0].split("."), sections[1].split(".")
@@ -65,3 +69,24 @@ def test_every_shipped_value_is_in_the_same_row_of_the_spec():
         for key, text in row.texts.items():
             assert kt_cells[(row.model, f"{words[row.mode]} {key}")] == text
     assert sum(len(r.texts) for r in kt) == sum(1 for v in kt_cells.values() if v != "-")
+
+
+@pytest.mark.skipif(not LANGUAGE_SPEC.is_file(), reason=f"{LANGUAGE_SPEC} not available (outside the team checkout)")
+def test_sgnls_rows_are_rows_of_the_language_spec():
+    """SGNLS's reported rows (language / weak / full, open vocabulary, LLM4SGG's rerun): R@50 and
+    R@100 (and mR@K) side by side in one row of a table in LANGUAGE.md §9."""
+    text = LANGUAGE_SPEC.read_text(encoding="utf-8")
+    section = text[text.index("## 9."):text.index("## 10.")]
+    table_rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in section.splitlines()
+                  if line.startswith("|")]
+    rows, _ = load_published()
+    sgnls = [r for r in rows if r.anchor in LANGUAGE_BLOCKS]
+    assert {r.supervision for r in sgnls} == {"language", "weak", "full"}
+    assert any(r.vocabulary == "open" for r in sgnls)
+    for row in sgnls:
+        wanted = [row.texts["R@50"], row.texts["R@100"]]
+        assert any(any(cells[i:i + 2] == wanted for i in range(len(cells) - 1)) for cells in table_rows), \
+            f"{row.model} {row.supervision} {wanted} not side by side in a LANGUAGE.md §9 row"
+        for key in ("mR@50", "mR@100"):
+            if key in row.texts:
+                assert any(row.texts[key] in cells and wanted[0] in cells for cells in table_rows)

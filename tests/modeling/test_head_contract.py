@@ -30,6 +30,7 @@ SMALL_ARGS = {
     "bgnn": {"hidden_dim": 6, "pooling_dim": 10, "position_dim": 5, "embed_dim": 7, "graph_dim": 8,
              "confidence_dim": 6, "confidence_geometry_dim": 4, "gate_width": 3, "graph_steps": 2,
              "refine_iters": 2, "rce_pretrain_steps": 0},
+    "sgnls": {"hidden_dim": 12, "num_layers": 1, "num_heads": 2, "inner_dim": 16, "embed_dim": 7, "max_positions": 8},
 }
 HEADS = RELATION_HEADS.names()
 # A head that is several models (registry ``variants``, e.g. the causal predictor's contexts) also

@@ -8,7 +8,9 @@ from sgg_bench.runs.configs import resolve_run_config
 from sgg_bench.runs.validate import validate_detector_config, validate_relation_config
 
 
-@pytest.mark.parametrize("head", [name for name in RELATION_HEADS.names() if name != "frequency"])
+# sgnls trains on caption pseudo labels with SGNLS's fixed schedule: a validation on ground truth
+# would leak the supervision the language setting does without (docs/LANGUAGE.md).
+@pytest.mark.parametrize("head", [name for name in RELATION_HEADS.names() if name not in ("frequency", "sgnls")])
 def test_every_visual_head_trains_until_val_r50_stops_improving(head):
     cfg = resolve_run_config(model=head, dataset="synth", mode="predcls")
     validate_relation_config(cfg)

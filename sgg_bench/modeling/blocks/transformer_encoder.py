@@ -8,6 +8,8 @@ One layer, on a padded batch x (B, L, d_model) of boxes:
   feed-forward: x = LayerNorm(x + dropout(W_2 relu(W_1 x)))  (d_model -> d_inner -> d_model)
 Padded rows are zeroed after each sub-layer, as KT. ``W_1``/``W_2`` are linear layers: KT's
 1x1 ``Conv1d`` has the same weights, bias and default initialisation.
+The same layer with ``activation="gelu"`` and ``norm_eps=1e-12`` is a BERT/UNITER layer
+(``BertLayer``: the same tensors; SGNLS's masked-token Transformer re-initialises them BERT's way).
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ class MultiHeadSelfAttention(nn.Module):
     """Self-attention with residual and LayerNorm; KT's initialisation (normal for the
     projections, Xavier normal for the output layer)."""
 
-    def __init__(self, d_model: int, num_heads: int, key_dim: int, value_dim: int, dropout: float):
+    def __init__(self, d_model: int, num_heads: int, key_dim: int, value_dim: int, dropout: float,
+                 norm_eps: float = 1e-5):
         super().__init__()
         self.num_heads, self.key_dim, self.value_dim = int(num_heads), int(key_dim), int(value_dim)
         self.query = nn.Linear(d_model, num_heads * key_dim)
@@ -34,7 +37,7 @@ class MultiHeadSelfAttention(nn.Module):
         nn.init.xavier_normal_(self.out.weight)
         self.attention_dropout = nn.Dropout(dropout)
         self.dropout = nn.Dropout(dropout)
-        self.norm = nn.LayerNorm(d_model)
+        self.norm = nn.LayerNorm(d_model, eps=norm_eps)
 
     def forward(self, x: Tensor, padding: Tensor) -> Tensor:
         """x: (B, L, d_model); padding: (B, L) bool, True at padded positions -> (B, L, d_model)."""
@@ -50,24 +53,32 @@ class MultiHeadSelfAttention(nn.Module):
         return self.norm(x + self.dropout(self.out(attended)))
 
 
+ACTIVATIONS = {"relu": torch.relu, "gelu": nn.functional.gelu}   # gelu: the exact erf form, as BERT
+
+
 class FeedForward(nn.Module):
-    def __init__(self, d_model: int, inner_dim: int, dropout: float):
+    def __init__(self, d_model: int, inner_dim: int, dropout: float, activation: str = "relu",
+                 norm_eps: float = 1e-5):
         super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"FeedForward: activation: expected one of {sorted(ACTIVATIONS)}, found {activation!r}")
         self.inner = nn.Linear(d_model, inner_dim)
         self.outer = nn.Linear(inner_dim, d_model)
+        self.activation = ACTIVATIONS[activation]
         self.dropout = nn.Dropout(dropout)
-        self.norm = nn.LayerNorm(d_model)
+        self.norm = nn.LayerNorm(d_model, eps=norm_eps)
 
     def forward(self, x: Tensor) -> Tensor:
         """x: (B, L, d_model) -> (B, L, d_model)."""
-        return self.norm(x + self.dropout(self.outer(torch.relu(self.inner(x)))))
+        return self.norm(x + self.dropout(self.outer(self.activation(self.inner(x)))))
 
 
 class EncoderLayer(nn.Module):
-    def __init__(self, d_model: int, num_heads: int, key_dim: int, value_dim: int, inner_dim: int, dropout: float):
+    def __init__(self, d_model: int, num_heads: int, key_dim: int, value_dim: int, inner_dim: int, dropout: float,
+                 activation: str = "relu", norm_eps: float = 1e-5):
         super().__init__()
-        self.attention = MultiHeadSelfAttention(d_model, num_heads, key_dim, value_dim, dropout)
-        self.feed_forward = FeedForward(d_model, inner_dim, dropout)
+        self.attention = MultiHeadSelfAttention(d_model, num_heads, key_dim, value_dim, dropout, norm_eps=norm_eps)
+        self.feed_forward = FeedForward(d_model, inner_dim, dropout, activation=activation, norm_eps=norm_eps)
 
     def forward(self, x: Tensor, padding: Tensor) -> Tensor:
         keep = (~padding).unsqueeze(-1).to(x.dtype)
@@ -80,11 +91,12 @@ class TransformerEncoder(nn.Module):
     crosses images)."""
 
     def __init__(self, *, num_layers: int, d_model: int, num_heads: int, key_dim: int, value_dim: int,
-                 inner_dim: int, dropout: float):
+                 inner_dim: int, dropout: float, activation: str = "relu", norm_eps: float = 1e-5):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"TransformerEncoder: num_layers: expected >= 1, found {num_layers}")
-        self.layers = nn.ModuleList(EncoderLayer(d_model, num_heads, key_dim, value_dim, inner_dim, dropout)
+        self.layers = nn.ModuleList(EncoderLayer(d_model, num_heads, key_dim, value_dim, inner_dim, dropout,
+                                                 activation=activation, norm_eps=norm_eps)
                                     for _ in range(num_layers))
 
     def forward(self, sequences: list[Tensor]) -> list[Tensor]:
@@ -105,3 +117,9 @@ class TransformerEncoder(nn.Module):
         for row, index in enumerate(non_empty):
             outputs[index] = x[row, : lengths[index]]
         return outputs
+
+    def encode_padded(self, x: Tensor, padding: Tensor) -> Tensor:
+        """x: (B, L, d_model) already padded; padding: (B, L) bool, True at padded positions."""
+        for layer in self.layers:
+            x = layer(x, padding)
+        return x

@@ -202,7 +202,7 @@ def _entry():
     generator = torch.Generator().manual_seed(0)
     return {"boxes": torch.rand(3, 4, generator=generator), "box_features": torch.rand(3, 8, generator=generator),
             "obj_logits": torch.rand(3, 5, generator=generator), "pair_table": torch.rand(6, 8, generator=generator),
-            "image_size": torch.tensor([32, 40]), "original_size": torch.tensor([64, 80])}
+            "class_boxes": torch.rand(3, 5, 4, generator=generator), "image_size": torch.tensor([32, 40]), "original_size": torch.tensor([64, 80])}
 
 
 def _swap_values(path):

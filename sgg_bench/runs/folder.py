@@ -196,8 +196,9 @@ def read_run_folder(run_dir: str | os.PathLike) -> RunFolder:
         if not isinstance(checkpoint, str):
             raise DataFormatError(run_path, "checkpoint", "a path relative to the run folder", repr(checkpoint))
         checkpoint_path = run_dir / checkpoint
-        if Path(checkpoint).is_absolute() or ".." in Path(checkpoint).parts:
-            raise DataFormatError(run_path, "checkpoint", "a path inside the run folder", repr(checkpoint))
+        if not _checkpoint_path_allowed(run_dir, Path(checkpoint)):
+            raise DataFormatError(run_path, "checkpoint", "a path inside the run folder (an effect folder "
+                                  "<run>+E: inside <run>)", repr(checkpoint))
         if not checkpoint_path.is_file():
             raise DataFormatError(run_path, "checkpoint", "an existing file", f"{checkpoint_path} is missing")
     config_path = run_dir / "config.yaml"
@@ -211,3 +212,17 @@ def read_run_folder(run_dir: str | os.PathLike) -> RunFolder:
         raise DataFormatError(config_path, "(contents)", "the config the run's predictions came from "
                               "(config_sha256 in run.json)", "a file edited after the run finished")
     return RunFolder(path=run_dir, run=run, config=config, checkpoint_path=checkpoint_path)
+
+
+def _checkpoint_path_allowed(run_dir: Path, checkpoint: Path) -> bool:
+    """A relative path inside the run folder; an effect folder ``<run>+E`` (runs/effects.py) shares
+    the checkpoint of ``<run>``, so it may point into that sibling and nowhere else."""
+    if checkpoint.is_absolute():
+        return False
+    if ".." not in checkpoint.parts:
+        return True
+    from sgg_bench.runs.effects import EFFECT_SEPARATOR
+    base = run_dir.name.rpartition(EFFECT_SEPARATOR)[0]
+    parts = checkpoint.parts
+    return bool(base) and parts[:2] == ("..", base) and ".." not in parts[2:] and len(parts) > 2
+

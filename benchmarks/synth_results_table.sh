@@ -34,6 +34,8 @@ run() {  # head mode seed: one record, run name <head>-<mode>-s<seed>
   [ -f "$WORK/out/synth/$name/result.json" ] && { echo "$name done before"; return; }
   local resume=()
   [ -d "$WORK/out/synth/$name/checkpoints" ] && resume=(--resume)
+  # causal: the untreated model and its TDE, one record each from one training run
+  [ "$head" = causal ] && resume+=(--effect none --effect TDE)
   # The lock lets several sweeps share one WORK: a run another sweep is training is skipped.
   flock -n -E 75 "$WORK/logs/$name.lock" $PY -m sgg_bench train --model "$head" --dataset synth --mode "$mode" \
     --output-root "$WORK/out" "${resume[@]}" $COMMON detector.weights="$WEIGHTS" run.seed="$seed" run.name="$name" \

@@ -18,16 +18,17 @@ from sgg_bench.structures import DatasetVocabulary
 BACKGROUND = "__background__"
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    """Parse a JSON file; a missing file or bad JSON is a DataFormatError naming the file."""
+def read_json(path: str | os.PathLike, *, encoding: str = "utf-8", kind: str = "JSON") -> Any:
+    """Parse a JSON file; a missing file or bad JSON is a DataFormatError naming the file.
+    ``encoding="utf-8-sig"`` also accepts a byte-order mark; ``kind`` names the format in errors."""
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(path, "file", "an existing file", what_is_at(path))
     raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise DataFormatError(path, f"byte {exc.start}", "UTF-8 text (JSON)",
+        raise DataFormatError(path, f"byte {exc.start}", f"UTF-8 text ({kind})",
                               f"byte 0x{raw[exc.start]:02x} that is not UTF-8") from None
     try:
         return json.loads(text)

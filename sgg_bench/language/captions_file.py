@@ -19,12 +19,12 @@ Input: ``{"images": [{"id": ...}, ...], "annotations": [{"image_id": ..., "capti
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sgg_bench.errors import DataFormatError, what_is_at
+from sgg_bench.data.vocab import read_json
+from sgg_bench.errors import DataFormatError
 from sgg_bench.language.linking import ConceptLinker
 from sgg_bench.language.parallel_parse import parse_captions
 
@@ -53,24 +53,7 @@ def _check_image_id(path: Path, field: str, value) -> int | str:
 
 def read_captions_json(path: Path):
     """The parsed JSON of ``path``; missing, non-UTF-8, malformed or too deeply nested -> DataFormatError."""
-    if not path.is_file():
-        raise DataFormatError(path, "file", "an existing file", what_is_at(path))
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(path, f"byte {exc.start}", "UTF-8 text (COCO captions JSON)",
-                              f"byte 0x{raw[exc.start]:02x} that is not UTF-8") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataFormatError(path, f"line {exc.lineno} column {exc.colno}", "valid JSON", exc.msg) from None
-    except RecursionError:
-        raise DataFormatError(path, "top level", "JSON nested at most a few hundred levels deep",
-                              "nesting deeper than the reader's recursion limit") from None
-    except ValueError as exc:  # an integer literal longer than Python converts (4300 digits)
-        raise DataFormatError(path, "top level", "JSON numbers of ordinary size",
-                              " ".join(str(exc).split())[:120]) from None
+    return read_json(path, encoding="utf-8-sig", kind="COCO captions JSON")
 
 
 def read_captions_file(path: str | os.PathLike, *, max_length: int = DEFAULT_MAX_LENGTH):

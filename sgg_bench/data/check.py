@@ -12,7 +12,7 @@ import numpy as np
 
 from sgg_bench.data.dataset import SPLITS, detect_format, files_fingerprint, resolve_num_val_im
 from sgg_bench.data.box_rules import clip_rows, empty_after_clipping
-from sgg_bench.data.image_decode import check_images_decode
+from sgg_bench.data.image_decode import check_image_groups, check_images_decode
 from sgg_bench.data.ranges import concat_ranges
 from sgg_bench.data.validate import check_image_files
 from sgg_bench.errors import DataFormatError, what_is_at
@@ -79,12 +79,12 @@ def check_openimages_folder(root: Path, decode: bool = False) -> dict:
     files = find_openimages_files(root)
     vocab = load_openimages_vocabulary(files.categories)
     splits, predicates, totals = {}, [], {"images": 0, "objects": 0, "relations": 0}
+    decode_groups = []  # every split's images decoded before one error, so all corrupt files are listed
     for split in SPLITS:
         parsed = read_openimages_split(files, split, vocab)
         image_paths = [files.image_dir / f"{fn}.jpg" for fn in parsed.img_fns]
         check_image_files(image_paths, listing=files.split_file(split).name, rows=range(len(parsed)))
-        if decode:
-            check_images_decode(image_paths, listing=files.split_file(split).name, rows=range(len(parsed)))
+        decode_groups.append((files.split_file(split).name, image_paths, range(len(parsed))))
         rows = select_openimages_rows(parsed)
         owner = np.repeat(np.arange(len(parsed)), parsed.box_counts)
         empty = empty_after_clipping(clip_rows(parsed.boxes, parsed.widths[owner], parsed.heights[owner]))
@@ -96,6 +96,8 @@ def check_openimages_folder(root: Path, decode: bool = False) -> dict:
         totals["objects"] += len(parsed.labels)
         totals["relations"] += len(parsed.relations)
         predicates.append(parsed.relations[:, 2])
+    if decode:
+        check_image_groups(decode_groups)
     return {"format": "openimages", "root": str(root),
             "fingerprint": files_fingerprint(files.annotation_files, "openimages"),
             "files": [str(p.relative_to(root)) for p in files.annotation_files],

@@ -23,15 +23,23 @@ def decode_error(path: str | os.PathLike) -> str | None:
 
 def check_images_decode(paths: Sequence[str | os.PathLike], *, listing: str, rows: Sequence[int]) -> None:
     """Decode every image; print one line per corrupt file to stderr, then raise naming the first."""
+    check_image_groups([(listing, paths, rows)])
+
+
+def check_image_groups(groups: Sequence[tuple[str, Sequence[str | os.PathLike], Sequence[int]]]) -> None:
+    """``check_images_decode`` over several listings (e.g. an OpenImages dataset's three split files):
+    every image of every listing is decoded before the one error, so all corrupt files are listed."""
     from tqdm import tqdm
-    corrupt = []
-    for path, row in tqdm(list(zip(paths, rows)), desc=f"decoding images of {listing}", unit="image",
-                          disable=None, leave=False):
-        reason = decode_error(path)
-        if reason is not None:
-            corrupt.append((path, row, reason))
-            print(f"corrupt image: {path} ({listing} row {row}): {reason}", file=sys.stderr)
+    corrupt, total = [], 0
+    for listing, paths, rows in groups:
+        total += len(paths)
+        for path, row in tqdm(list(zip(paths, rows)), desc=f"decoding images of {listing}", unit="image",
+                              disable=None, leave=False):
+            reason = decode_error(path)
+            if reason is not None:
+                corrupt.append((path, row, listing, reason))
+                print(f"corrupt image: {path} ({listing} row {row}): {reason}", file=sys.stderr)
     if corrupt:
-        path, row, reason = corrupt[0]
+        path, row, listing, reason = corrupt[0]
         raise DataFormatError(path, "image file", f"a decodable image (row {row} of {listing})",
-                              f"{reason}; {len(corrupt)} of {len(paths)} images corrupt, listed above")
+                              f"{reason}; {len(corrupt)} of {total} images corrupt, listed above")

@@ -58,8 +58,14 @@ def derive_zeroshot_triplets(root: str | os.PathLike, *, exclude_val: bool = Fal
 
 
 def _parse_text(path: Path) -> np.ndarray:
+    raw = path.read_bytes()
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(path, f"byte {exc.start}", "UTF-8 text (one triplet per line)",
+                              f"byte 0x{raw[exc.start]:02x} that is not UTF-8") from None
     rows = []
-    for line_number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for line_number, line in enumerate(lines, start=1):
         text = line.split("#", 1)[0].strip()
         if not text:
             continue

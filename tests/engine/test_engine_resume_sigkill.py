@@ -59,7 +59,7 @@ def reference(tmp_path_factory):
 def _assert_same(weights, expected):
     assert weights.keys() == expected.keys()
     for key in expected:
-        assert torch.allclose(weights[key], expected[key], atol=1e-6), key
+        assert torch.equal(weights[key], expected[key]), key  # bit-identical, not merely close
 
 
 def test_sigkill_between_checkpoints_then_resume(tmp_path, reference):

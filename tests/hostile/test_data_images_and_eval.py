@@ -38,15 +38,20 @@ def test_decode_lists_every_corrupt_image(tmp_path, capsys):
     assert main(["data", "check", str(root), "--decode"]) == 2
     err = capsys.readouterr().err.splitlines()
     listed = [line for line in err if line.startswith("corrupt image: ")]
-    # train is checked first and stops the run: bbb (train row 1) is listed, test not reached.
-    assert len(listed) == 1 and "images/bbb.jpg (vrd-train-anno.json row 1)" in listed[0]
-    assert err[-1].startswith("sgg-bench: error: ") and "1 of 4 images corrupt" in err[-1]
+    # every split is decoded before the error: bbb (train row 1), then fff and ggg of the test split.
+    assert [line.split(" (")[0].rsplit("/", 1)[1] for line in listed] == ["bbb.jpg", "fff.jpg", "ggg.jpg"]
+    assert "images/bbb.jpg (vrd-train-anno.json row 1)" in listed[0]
+    total = int(err[-1].split(" images corrupt")[0].rsplit(" of ", 1)[1])
+    assert err[-1].startswith("sgg-bench: error: ") and "bbb.jpg" in err[-1] and f"3 of {total} images" in err[-1]
     (root / "images" / "bbb.jpg").write_bytes(jpeg_bytes())
     assert main(["data", "check", str(root), "--decode"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert [line.split(" (")[0].rsplit("/", 1)[1] for line in err if line.startswith("corrupt image: ")] == [
         "fff.jpg", "ggg.jpg"]
-    assert "2 of 2 images corrupt" in err[-1]
+    assert f"2 of {total} images corrupt" in err[-1] and "fff.jpg" in err[-1]
+    (root / "images" / "fff.jpg").write_bytes(jpeg_bytes())
+    (root / "images" / "ggg.jpg").write_bytes(jpeg_bytes())
+    assert main(["data", "check", str(root), "--decode"]) == 0
 
 
 def test_png_bytes_under_jpg_name_decode(tmp_path):
@@ -94,6 +99,7 @@ ZS_CASES = {
     "background object": ("1 0 2\n", r"row 0 column 1", "object class in 1..4"),
     "two numbers on a line": ("1 2\n", r"line 1", "three integers"),
     "float ids": ("1.0 2 3\n", r"line 1", "three integers"),
+    "not UTF-8": (b"1 2 3\n\xff\xfe 1 1\n", r"byte 6", "UTF-8 text"),
 }
 
 
@@ -103,7 +109,7 @@ def test_zero_shot_list_outside_vocabulary_rejected(tmp_path, capsys, case):
     root = write_vg_folder(tmp_path / "vg", settings={"num_val_im": 1})
     predictions = _predcls_predictions(root, tmp_path / "predictions.h5")
     zeroshot = tmp_path / "zs.txt"
-    zeroshot.write_text(text)
+    zeroshot.write_bytes(text if isinstance(text, bytes) else text.encode())
     line = assert_one_line_error(["eval", "--predictions", str(predictions), "--dataset", str(root),
                                   "--zeroshot", str(zeroshot)], capsys, "zs.txt", field)
     assert expected in line

@@ -29,10 +29,13 @@ def load_runs(folder: Path) -> dict:
         if run["model"].startswith("detector"):
             continue
         record = json.loads((run_dir / "result.json").read_text())
-        final = run_dir / "checkpoints" / "model_final.pth"
+        final = run_dir / run.get("checkpoint", "checkpoints/model_final.pth")  # effect folders share their run's
         steps = torch.load(final, map_location="cpu", weights_only=True).get("iteration") if final.is_file() else None
+        batch = record["provenance"]["config"]["solver"]["ims_per_batch"]
         groups[(run["model"], run["mode"], run.get("setting") or "")].append(
-            {"seed": run["seed"], "metrics": record["metrics"], "seconds": run["train_seconds"], "steps": steps})
+            {"seed": run["seed"], "metrics": record["metrics"], "seconds": run["train_seconds"], "steps": steps,
+             "train_ips": steps * batch / run["train_seconds"] if steps and run["train_seconds"] else None,
+             "test_ips": run.get("inference_images_per_second")})
     return groups
 
 
@@ -60,6 +63,24 @@ def table(groups: dict) -> list[str]:
         steps = "/".join(str(r["steps"]) for r in runs)
         seconds = statistics.fmean(r["seconds"] for r in runs)
         lines.append(f"| {name} | {mode} | {len(runs)} ({seeds}) | " + " | ".join(metrics) + f" | {steps} | {seconds:.0f} |")
+    return lines
+
+
+def speed_table(groups: dict) -> list[str]:
+    """Per head and mode: training images/s (steps x batch / train_seconds, validations and
+    checkpoints included) and the test pass's images/s, mean over seeds; effect records share
+    their run's training, so only the first setting of a head and mode is listed."""
+    lines = ["| head | mode | train img/s | test img/s |", "|---|---|---:|---:|"]
+    seen = set()
+    for head, mode, setting in sorted(groups, key=lambda k: (k[0], MODES.index(k[1]) if k[1] in MODES else 9, k[2])):
+        if (head, mode) in seen:
+            continue
+        seen.add((head, mode))
+        runs = groups[(head, mode, setting)]
+        train = [r["train_ips"] for r in runs if r["train_ips"]]
+        test = [r["test_ips"] for r in runs if r["test_ips"]]
+        lines.append(f"| {head} | {mode} | {statistics.fmean(train):.0f} |" if train else f"| {head} | {mode} | – |")
+        lines[-1] += f" {statistics.fmean(test):.0f} |" if test else " – |"
     return lines
 
 
@@ -91,8 +112,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, help="<output root>/synth of the sweep")
     parser.add_argument("--probe", type=Path, default=None, help="the probe's JSON line")
+    parser.add_argument("--speed", action="store_true", help="print the per-head speed table instead")
     args = parser.parse_args()
     groups = load_runs(args.folder)
+    if args.speed:
+        print("\n".join(speed_table(groups)))
+        return
     print("\n".join(table(groups)))
     if args.probe is not None and args.probe.is_file():
         probe = json.loads(args.probe.read_text())

@@ -60,6 +60,17 @@ class ReportedRow:
     reported = True
 
 
+def row_fits_setting(head: str, reported_model: str, setting: str) -> bool:
+    """Whether a reported row belongs to a run of this setting. KT's TDE rows name their context
+    and effect ("MOTIFS-PredCls-TDE"), so a ``causal`` run links only to the rows of its own
+    context and effect (setting "motifs TDE"); a vctree-context run has no such row. Rows that
+    name neither (PySGG's "Unbiased") fit every setting."""
+    parts, words = reported_model.split("-"), setting.split()
+    if head != "causal" or len(parts) != 3 or len(words) < 2:
+        return True
+    return parts[0].lower() == words[0] and parts[2] == words[1]
+
+
 def head_of(reported_model: str) -> str | None:
     """The head whose paper a published row belongs to (None: no head of ours)."""
     return _HEAD_OF_ROW.get(reported_model)

@@ -19,6 +19,7 @@ from typing import NamedTuple, Sequence
 import pandas as pd
 
 from sgg_bench.leaderboard.frames import REPORTED, BoardFrames, interval
+from sgg_bench.leaderboard.published import row_fits_setting
 
 K_VALUES = (20, 50, 100)
 
@@ -184,7 +185,9 @@ def _reported_links(rows: pd.DataFrame) -> pd.Series:
         if row.kind == REPORTED or not row.head:
             links.append([])
             continue
-        same_head = reported[reported["head"] == row.head]
+        fits = [head == row.head and row_fits_setting(head, model, row.setting)
+                for head, model in zip(reported["head"], reported["model"])]
+        same_head = reported[pd.Series(fits, index=reported.index, dtype=bool)]
         chosen = same_head[same_head["mode"] == row.mode]
         chosen = chosen if not chosen.empty else same_head
         links.append([ReportedLink(r.row_anchor, r.source_short, r.model,

@@ -59,17 +59,30 @@ def _display_scale(width: int, height: int) -> float:
 
 
 def _tag_position(x: float, top: float, bottom: float, width: float, height: float,
-                  placed: list[tuple[float, float, float, float]], size: tuple[int, int]) -> tuple[float, float]:
+                  placed: list[tuple[float, float, float, float]], size: tuple[int, int],
+                  right: float | None = None) -> tuple[float, float]:
     """Where a box's name tag goes: above the box, else inside its top edge, else below it, else
-    stepped down, whichever first overlaps no tag placed so far (and stays in the picture)."""
-    x = min(max(0.0, x), max(0.0, size[0] - width))
-    candidates = [top - height, top, bottom] + [top + k * height for k in range(1, 8)]
-    for y in candidates:
+    stepped down; at each height first at the box's left edge, then flush with its right edge, then
+    a tag width beyond either edge. The first place that overlaps no tag placed so far (and stays in
+    the picture); in a crowd where every place is taken, the one covering the least tag area."""
+    def inside(value: float) -> float:
+        return min(max(0.0, value), max(0.0, size[0] - width))
+
+    right = x + width if right is None else right
+    xs = [inside(x), inside(right - width), inside(right), inside(x - width)]
+    ys = [top - height, top, bottom] + [top + k * height for k in range(1, 8)]
+    best, best_cover = None, None
+    for y in ys:
         if y < 0 or y + height > size[1]:
             continue
-        if all(x + width <= a or x >= c or y + height <= b or y >= d for a, b, c, d in placed):
-            return x, y
-    return x, max(0.0, min(top, size[1] - height))
+        for tag_x in dict.fromkeys(xs):
+            cover = sum(max(0.0, min(tag_x + width, c) - max(tag_x, a)) * max(0.0, min(y + height, d) - max(y, b))
+                        for a, b, c, d in placed)
+            if cover == 0:
+                return tag_x, y
+            if best_cover is None or cover < best_cover:
+                best, best_cover = (tag_x, y), cover
+    return best if best is not None else (xs[0], max(0.0, min(top, size[1] - height)))
 
 
 def render_overlay(pixels: np.ndarray, graph: SceneGraph):
@@ -100,7 +113,7 @@ def render_overlay(pixels: np.ndarray, graph: SceneGraph):
         text = f"{graph.object_name(obj.index)} {obj.score:.2f}"
         left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
         width, height = right - left + 6, bottom - top + 6
-        tag_x, tag_y = _tag_position(x1, y1, max(y1, y2), width, height, placed, size)
+        tag_x, tag_y = _tag_position(x1, y1, max(y1, y2), width, height, placed, size, right=max(x1, x2))
         placed.append((tag_x, tag_y, tag_x + width, tag_y + height))
         draw.rectangle([tag_x, tag_y, tag_x + width, tag_y + height], fill=colour)
         draw.text((tag_x + 3, tag_y + 3 - top), text, fill=text_colour(colour), font=font)

@@ -18,13 +18,25 @@ REPO = Path(__file__).resolve().parents[2]
 def test_shipped_reference_records_are_valid_and_tracked_apart_from_results():
     loaded = load_records(None, REPO / "leaderboard" / "reference")
     assert loaded.problems == [] and loaded.duplicates == []
-    assert len(loaded.entries) == 12 and all(e.origin == "reference" for e in loaded.entries)
-    # Variants name their setting, so they are never averaged with the default configs: IMP with
-    # the frequency bias (the default is KT's bias-free IMP) and the short Motifs schedule.
-    settings = {e.record["run_id"]: e.record.get("setting", "") for e in loaded.entries}
-    assert settings["synth-imp-predcls-nobias"] == ""
-    assert {settings[f"synth-imp-{mode}"] for mode in ("predcls", "sgcls", "sgdet")} == {"bias"}
-    assert settings["synth-motifs-predcls-short"] == "max_iter=1000"
+    assert all(e.origin == "reference" for e in loaded.entries)
+    records = {e.record["run_id"]: e.record for e in loaded.entries}
+    # The model-zoo sweep (docs/RESULTS.md): every visual head and the frequency baseline, PredCls
+    # over seeds 0-2, SGCls and SGDet over seed 0, one record per seed, plus the detector.
+    heads = ("frequency", "imp", "motifs", "vctree", "transformer", "vtranse", "causal", "msdn", "grcnn",
+             "reldn", "bgnn", "gpsnet")
+    expected = {f"synth-{head}-predcls-s{seed}" for head in heads for seed in (0, 1, 2)}
+    expected |= {f"synth-{head}-{mode}-s0" for head in heads for mode in ("sgcls", "sgdet")}
+    assert expected <= set(records) and "synth-detector-tiny" in records
+    # Variants name their setting, so they are never averaged with the default configs: causal's
+    # effects (one training run, one record per effect), its other contexts, and IMP with the
+    # frequency bias (the default is KT's bias-free IMP).
+    assert records["synth-causal-predcls-s1"]["setting"] == "motifs none"
+    assert records["synth-causal-predcls-s1+TDE"]["setting"] == "motifs TDE"
+    assert records["synth-imp-predcls-s0"].get("setting", "") == ""
+    assert records["synth-imp_bias-predcls-s0"]["setting"] == "bias"
+    assert records["synth-causal_vctree-predcls-s0+TDE"]["setting"] == "vctree TDE"
+    # A shipped record names no folder of the machine it ran on.
+    assert not [run_id for run_id, record in records.items() if "/work/" in str(record) or "/tmp/" in str(record)]
     ignored = subprocess.run(["git", "check-ignore", "-q", "leaderboard/results/x.json"], cwd=REPO)
     tracked = subprocess.run(["git", "check-ignore", "-q", "leaderboard/reference/x.json"], cwd=REPO)
     assert ignored.returncode == 0 and tracked.returncode == 1

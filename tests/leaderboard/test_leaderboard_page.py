@@ -206,6 +206,16 @@ def test_our_rows_link_to_the_reported_rows_of_their_model(tmp_path):
                                       ("IMP, no bias", "t-vg-danfeix-ms-vg-predcls-test")]
     assert sorted(targets("bgnn")) == [("BGNN", "t-openimages-oi-sgdet-test"), ("BGNN", "t-vg-vg-sgdet-test")]
     assert targets("frequency") == []
+    # causal links to KT's TDE rows of its own context and effect only; PySGG's "Unbiased" names
+    # neither, so every causal run links to it when its mode has no KT row of its own.
+    causal = [dict(make_record(f"synth-causal-{setting.replace(' ', '-')}", model="causal", mode="predcls"),
+                   setting=setting) for setting in ("motifs TDE", "motifs none", "vctree TDE")]
+    _, _, doc = _build(tmp_path / "causal", *causal)
+    rows = {r.find("span", cls="setting").text: r
+            for r in _table(doc, "t-synth-vg-predcls-test")[0].find("tbody").find_all("tr")}
+    assert targets("motifs TDE") == [("MOTIFS-PredCls-TDE", "t-vg-vg-predcls-test")]
+    assert targets("motifs none") == [("MOTIFS-PredCls-none", "t-vg-vg-predcls-test")]
+    assert sorted(targets("vctree TDE")) == [("Unbiased", "t-openimages-oi-sgdet-test"), ("Unbiased", "t-vg-vg-sgdet-test")]
     # Every published row belongs to one of our heads, and no head names a row that is not published.
     from sgg_bench.leaderboard.published import HEAD_ROW_NAMES, load_published
     published, _ = load_published()

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from sgg_bench.predict.draw_graph import dot_source, write_graph_drawings
-from sgg_bench.predict.draw_overlay import write_overlay
+from sgg_bench.predict.draw_overlay import _tag_position, write_overlay
 from sgg_bench.predict.graph import SceneGraph, load_schema
 from sgg_bench.structures import DatasetVocabulary, ImagePrediction
 
@@ -96,6 +96,25 @@ def test_overlay_lists_triplets_and_draws_boxes(tmp_path):
     assert array.shape[0] > 480                                  # enlarged to 480 px + the triplet panel
     picture = array[:480]
     assert (picture != 255).any(axis=2).mean() > 0.01            # boxes and tags drawn on the white image
+
+
+def test_name_tags_of_a_crowd_do_not_cover_each_other():
+    # Eight boxes on one spot (a crowded synthetic bench): every tag finds a free place near its
+    # box, beside it when above and below are taken, and none covers another.
+    placed = []
+    for _ in range(8):
+        x, y = _tag_position(200, 100, 140, 80, 20, placed, (480, 320), right=260)
+        placed.append((x, y, x + 80, y + 20))
+    for k, (a, b, c, d) in enumerate(placed):
+        assert 0 <= a and c <= 480 and 0 <= b and d <= 320
+        for e, f, g, h in placed[k + 1:]:
+            assert c <= e or a >= g or d <= f or b >= h
+    assert all(40 <= b <= 260 for _, b, _, _ in placed)  # within a few tag heights of the box
+
+
+def test_a_full_picture_gives_the_least_covered_place():
+    placed = [(0, 0, 100, 20), (0, 20, 100, 40), (0, 40, 100, 55)]
+    assert _tag_position(0, 20, 40, 100, 20, placed, (100, 60)) == (0, 40)  # covers 15 rows, not 20
 
 
 def test_api_on_path_pil_and_array_gives_one_graph(frequency_run, image_kinds):

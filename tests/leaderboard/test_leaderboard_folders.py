@@ -21,11 +21,12 @@ def test_shipped_reference_records_are_valid_and_tracked_apart_from_results():
     assert all(e.origin == "reference" for e in loaded.entries)
     records = {e.record["run_id"]: e.record for e in loaded.entries}
     # The model-zoo sweep (docs/RESULTS.md): every visual head and the frequency baseline, PredCls
-    # over seeds 0-2, SGCls and SGDet over seed 0, one record per seed, plus the detector.
+    # and SGCls over seeds 0-2, SGDet over seed 0, one record per seed, plus the detector.
     heads = ("frequency", "imp", "motifs", "vctree", "transformer", "vtranse", "causal", "msdn", "grcnn",
              "reldn", "bgnn", "gpsnet")
     expected = {f"synth-{head}-predcls-s{seed}" for head in heads for seed in (0, 1, 2)}
-    expected |= {f"synth-{head}-{mode}-s0" for head in heads for mode in ("sgcls", "sgdet")}
+    expected |= {f"synth-{head}-sgcls-s{seed}" for head in heads for seed in (0, 1, 2)}
+    expected |= {f"synth-{head}-sgdet-s0" for head in heads}
     assert expected <= set(records) and "synth-detector-tiny" in records
     # Variants name their setting, so they are never averaged with the default configs: causal's
     # effects (one training run, one record per effect), its other contexts, and IMP with the

@@ -77,11 +77,13 @@ def speed_table(groups: dict) -> list[str]:
             continue
         seen.add((head, mode))
         runs = groups[(head, mode, setting)]
-        train = [r["train_ips"] for r in runs if r["train_ips"]]
-        test = [r["test_ips"] for r in runs if r["test_ips"]]
-        lines.append(f"| {head} | {mode} | {statistics.fmean(train):.0f} |" if train else f"| {head} | {mode} | – |")
-        lines[-1] += f" {statistics.fmean(test):.0f} |" if test else " – |"
+        train, test = ([r[key] for r in runs if r[key]] for key in ("train_ips", "test_ips"))
+        lines.append(f"| {head} | {mode} | {_mean_text(train)} | {_mean_text(test)} |")
     return lines
+
+
+def _mean_text(values: list[float]) -> str:
+    return f"{statistics.fmean(values):.0f}" if values else "–"
 
 
 def comparisons(groups: dict, mode: str, metric: str) -> list[str]:
